@@ -1,0 +1,136 @@
+"""Rooms and their messages."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+
+from api.deps import Context, CurrentGuest
+from models.message import MessagePage, MessagePublic
+from models.room import RoomPublic
+from services import messages, rooms
+from services.errors import InvalidInput, TooLarge
+from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
+from services.rooms import get_room, list_rooms
+
+router = APIRouter(prefix="/rooms", tags=["rooms"])
+
+MULTIPART_OVERHEAD = 64 * 1024  # headers and the caption field around the file
+
+
+class RoomCreateIn(BaseModel):
+    name: str
+    description: str = ""
+
+
+class MessageCreateIn(BaseModel):
+    text: str
+
+
+@router.get("", response_model=list[RoomPublic])
+async def all_rooms(context: Context) -> list[RoomPublic]:
+    """Public rooms, most recent activity first."""
+    return await context.db.run(list_rooms)
+
+
+@router.post("", status_code=201, response_model=RoomPublic)
+async def create_room(body: RoomCreateIn, guest: CurrentGuest, context: Context) -> RoomPublic:
+    """A new public room; its creator joins and owns it. 409 if the name (ignoring case) is taken."""
+    return await rooms.create(
+        db=context.db, bus=context.bus, owner_id=guest.id, name=body.name, description=body.description
+    )
+
+
+@router.get("/{slug}", response_model=RoomPublic)
+async def one_room(slug: str, context: Context) -> RoomPublic:
+    return await context.db.run(get_room, slug=slug)
+
+
+@router.post("/{slug}/join", response_model=RoomPublic)
+async def join(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
+    return await rooms.join(db=context.db, bus=context.bus, slug=slug, guest_id=guest.id)
+
+
+@router.post("/{slug}/leave", response_model=RoomPublic)
+async def leave(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
+    return await rooms.leave(db=context.db, bus=context.bus, slug=slug, guest_id=guest.id)
+
+
+@router.get("/{slug}/messages", response_model=MessagePage)
+async def history(
+    slug: str,
+    context: Context,
+    before: Annotated[int | None, Query(description="newest messages older than this id")] = None,
+    after: Annotated[int | None, Query(description="oldest messages newer than this id")] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT,
+) -> MessagePage:
+    """A page of messages, oldest first. has_more: more remain in the direction walked."""
+    return await context.db.run(
+        messages.page_messages, room_slug=slug, before=before, after=after, limit=limit
+    )
+
+
+@router.post("/{slug}/messages", status_code=201, response_model=MessagePublic)
+async def post_message(
+    slug: str, body: MessageCreateIn, guest: CurrentGuest, context: Context
+) -> MessagePublic:
+    """Text of 1-4000 characters after trimming."""
+    return await messages.send_text(
+        db=context.db, bus=context.bus, room_slug=slug, author_id=guest.id, text=body.text
+    )
+
+
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "caption": {"type": "string", "maxLength": 4000},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/{slug}/images",
+    status_code=201,
+    response_model=MessagePublic,
+    openapi_extra=_UPLOAD_SCHEMA,
+    responses={413: {"description": "over CHAT_MAX_UPLOAD_MB"}, 415: {"description": "not an image"}},
+)
+async def post_image(slug: str, request: Request, guest: CurrentGuest, context: Context) -> Any:
+    """A JPEG, PNG, GIF or WebP image with an optional caption, sent as multipart form data."""
+    max_bytes = context.settings.max_upload_bytes
+    # The form is parsed here, not by FastAPI, so that an oversized body is refused before it is read.
+    length = request.headers.get("content-length")
+    if length is None:
+        return JSONResponse({"detail": "send a Content-Length header"}, status_code=411)
+    if not length.isdigit() or int(length) > max_bytes + MULTIPART_OVERHEAD:
+        raise TooLarge(f"the upload is larger than the limit of {context.settings.max_upload_mb:g} MB")
+    async with request.form(max_files=1, max_fields=4) as form:
+        upload, caption = form.get("file"), form.get("caption") or ""
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("send the image as the multipart field 'file'")
+        if not isinstance(caption, str):
+            raise InvalidInput("the caption must be text")
+        data = await upload.read(max_bytes + 1)
+    return await messages.send_image(
+        db=context.db,
+        bus=context.bus,
+        media=context.media,
+        room_slug=slug,
+        author_id=guest.id,
+        data=data,
+        caption=caption,
+        max_bytes=max_bytes,
+    )

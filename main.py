@@ -1,0 +1,104 @@
+"""Chat: wiring only. Read settings, check them, build the parts, register API and pages, serve."""
+
+import argparse
+import os
+import sys
+
+from pydantic import ValidationError
+
+from services.config import describe_validation_error, load_settings
+
+DEFAULT_PORT = 8080
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="A real-time chat in Python. Every option also reads an environment variable; "
+        "a flag wins over its variable. Without options: http://127.0.0.1:8080, SQLite under ./data, "
+        "no other server needed.",
+        epilog="Other settings, by environment only: CHAT_MEDIA_DIR (uploaded images; default "
+        "CHAT_DATA_DIR/media), CHAT_REDIS_PREFIX (default 'chat'), CHAT_STORAGE_SECRET (signs browser "
+        "sessions; generated once into the data dir), CHAT_ADMIN_TOKEN (enables the admin pages and API), "
+        "CHAT_MAX_UPLOAD_MB (default 10), CHAT_RATE_LIMIT (default '20/10s', or 'off'), "
+        "CHAT_DB_POOL_SIZE (PostgreSQL connections per instance; default 10).",
+    )
+    parser.add_argument("--host", help="bind address [CHAT_HOST; default 127.0.0.1]")
+    parser.add_argument("--port", help=f"port [CHAT_PORT; default {DEFAULT_PORT}]")
+    parser.add_argument(
+        "--data-dir", help="SQLite file, session storage and media [CHAT_DATA_DIR; default ./data]"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="e.g. postgresql+psycopg://user:pw@host:5432/chat "
+        "[CHAT_DATABASE_URL; default SQLite in the data dir]",
+    )
+    parser.add_argument(
+        "--redis-url",
+        help="e.g. redis://127.0.0.1:6379/0, for several instances [CHAT_REDIS_URL; default: in-process bus]",
+    )
+    return parser
+
+
+def fail(message: str) -> None:
+    print(f"chat: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+        )
+    except ValidationError as error:
+        fail(describe_validation_error(error))
+        return
+
+    from services.context import StartupError, prepare
+
+    port = settings.port or DEFAULT_PORT
+    try:
+        context = prepare(settings, port=port)
+    except StartupError as error:
+        fail(str(error))
+        return
+    serve(context, port=port)
+
+
+def serve(context, *, port: int) -> None:  # type: ignore[no-untyped-def]
+    # NiceGUI is imported only now: its storage path must point into the data dir first.
+    os.environ["NICEGUI_STORAGE_PATH"] = str((context.settings.data_dir / "sessions").resolve())
+    from nicegui import app, ui
+
+    import api
+    import chat_ui
+
+    api.install(app, context)
+    chat_ui.register(context)
+    host = context.settings.host
+
+    async def announce() -> None:
+        await context.start()
+        print(f"Chat is serving on http://{host}:{port}", flush=True)
+
+    app.on_startup(announce)
+    app.on_shutdown(context.stop)
+    ui.run(
+        host=host,
+        port=port,
+        title=chat_ui.PRODUCT_NAME,
+        storage_secret=context.storage_secret,
+        reload=False,
+        show=False,
+        show_welcome_message=False,
+        fastapi_docs={"title": "Chat API", "version": "1"},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""SQLModel tables (one module per aggregate) and the public shapes that leave the services."""
+
+from models.guest import Guest, GuestPublic, GuestWithToken
+from models.image import Image, ImagePublic
+from models.message import Message, MessagePage, MessagePublic
+from models.room import Membership, Room, RoomCreate, RoomPublic
+
+__all__ = [
+    "Guest",
+    "GuestPublic",
+    "GuestWithToken",
+    "Image",
+    "ImagePublic",
+    "Membership",
+    "Message",
+    "MessagePage",
+    "MessagePublic",
+    "Room",
+    "RoomCreate",
+    "RoomPublic",
+]

@@ -1,0 +1,60 @@
+"""Rooms and who belongs to them."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import ForeignKey, Index, Integer
+from sqlmodel import Column, Field, SQLModel
+
+from models.base import UTCDateTime, utcnow
+
+ROOM_NAME_MAX = 64
+ROOM_DESCRIPTION_MAX = 500
+ROOM_SLUG_MAX = 80
+
+
+class Room(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=ROOM_SLUG_MAX, unique=True, index=True)
+    name: str = Field(max_length=ROOM_NAME_MAX)
+    # casefold() of the name: the unique index makes "Lobby" and "LOBBY" one room, in every database.
+    name_key: str = Field(max_length=ROOM_NAME_MAX * 3, unique=True)
+    description: str = Field(default="", max_length=ROOM_DESCRIPTION_MAX)
+    is_private: bool = Field(default=False)
+    owner_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("guest.id", ondelete="SET NULL"), nullable=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    last_message_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # max(created_at, last_message_at), kept so the room list is one indexed sort.
+    last_activity_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
+
+
+class Membership(SQLModel, table=True):
+    room_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("room.id", ondelete="CASCADE"), primary_key=True)
+    )
+    guest_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), primary_key=True)
+    )
+    joined_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+    __table_args__ = (Index("ix_membership_guest_id", "guest_id"),)
+
+
+class RoomCreate(BaseModel):
+    name: str
+    description: str = ""
+
+
+class RoomPublic(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+    is_private: bool
+    created_at: datetime
+    member_count: int
+    last_message_at: datetime | None

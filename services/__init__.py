@@ -1,0 +1,1 @@
+"""Everything that is neither UI nor HTTP. Nothing here imports NiceGUI."""

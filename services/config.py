@@ -1,0 +1,108 @@
+"""Settings, read once from CHAT_* environment variables and command-line flags (a flag wins)."""
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RATE_LIMIT_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|seconds|m|min|minute|minutes)\s*$")
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql+psycopg")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHAT_", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: Annotated[int | None, Field(ge=1, le=65535)] = None  # None: 8080, or a free port in native mode
+    data_dir: Path = Path("data")
+    media_dir: Path | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "chat"
+    storage_secret: SecretStr | None = None
+    admin_token: SecretStr | None = None
+    max_upload_mb: Annotated[float, Field(gt=0, le=1024)] = 10
+    rate_limit: str = "20/10s"
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database_scheme(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        # postgres:// and postgresql:// are what most providers print; we always talk psycopg 3.
+        if scheme in ("postgres", "postgresql"):
+            return "postgresql+psycopg://" + url.split("://", 1)[1]
+        if scheme not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(
+                f"unsupported database URL scheme {scheme or url!r}: "
+                "use sqlite:///path/to/chat.db or postgresql+psycopg://user:pw@host:5432/chat"
+            )
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_bus_scheme(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in ("redis", "rediss", "memory"):
+            raise ValueError(f"unsupported Redis URL scheme {scheme or url!r}: use redis://host:6379/0")
+        return None if scheme == "memory" else url
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_format(cls, value: str) -> str:
+        if value.strip().lower() == "off":
+            return "off"
+        match = RATE_LIMIT_PATTERN.match(value.lower())
+        if not match or int(match.group(1)) < 1 or (match.group(2) and int(match.group(2)) < 1):
+            raise ValueError(f"{value!r} is not a rate like '20/10s', '60/1m' or 'off'")
+        return value.strip()
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", value):
+            raise ValueError("use 1-40 letters, digits, '.', '_' or '-'")
+        return value
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'chat.db').resolve()}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def rate_limit_per_seconds(self) -> tuple[int, float] | None:
+        """(burst, seconds) of the rate limit, or None when it is off."""
+        if self.rate_limit == "off":
+            return None
+        match = RATE_LIMIT_PATTERN.match(self.rate_limit.lower())
+        assert match is not None
+        amount, number, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
+        return amount, float(number * (60 if unit.startswith("m") else 1))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with non-None overrides (the command line) winning."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming the variable and what is wrong with it."""
+    parts = []
+    for item in error.errors():
+        name = "CHAT_" + str(item["loc"][0]).upper() if item["loc"] else "settings"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{name}: {message}")
+    return "; ".join(parts)

@@ -1,0 +1,116 @@
+"""The running app's parts (settings, database, bus, media), and the checks made before serving."""
+
+import errno
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from redis.exceptions import RedisError
+
+from services.bus import EventBus, make_bus
+from services.config import Settings
+from services.database import Database, DatabaseUnavailable
+from services.media import LocalMediaStore, MediaStore
+
+
+class StartupError(Exception):
+    """A configuration problem, said in one line for stderr."""
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    media: MediaStore
+    storage_secret: str
+
+    async def start(self) -> None:
+        await self.bus.start()
+
+    async def stop(self) -> None:
+        await self.bus.close()
+        self.db.dispose()
+
+
+def prepare(settings: Settings, *, port: int) -> AppContext:
+    """Everything that can fail because of configuration, checked before the server starts."""
+    _check_port_free(settings.host, port)
+    _ensure_writable(settings.data_dir, "data dir (CHAT_DATA_DIR)")
+    _ensure_writable(settings.effective_media_dir, "media dir (CHAT_MEDIA_DIR)")
+    db = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+    try:
+        db.check()
+        db.migrate()
+    except DatabaseUnavailable as error:
+        raise StartupError(f"cannot reach the database at {_redact(db.url)}: {error}") from None
+    if settings.redis_url:
+        _check_redis(settings.redis_url)
+    return AppContext(
+        settings=settings,
+        db=db,
+        bus=make_bus(settings.redis_url, prefix=settings.redis_prefix),
+        media=LocalMediaStore(settings.effective_media_dir),
+        storage_secret=_storage_secret(settings),
+    )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise StartupError(f"port {port} on {host} is in use; choose another with --port") from None
+            raise StartupError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def _ensure_writable(path: Path, what: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise StartupError(f"the {what} {path} is not writable: {error.strerror or error}") from None
+
+
+def _check_redis(url: str) -> None:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+        client.ping()
+        client.close()
+    except (RedisError, OSError) as error:
+        raise StartupError(f"cannot reach Redis at {_redact(url)}: {error}") from None
+
+
+def _storage_secret(settings: Settings) -> str:
+    if settings.storage_secret:
+        return settings.storage_secret.get_secret_value()
+    path = settings.data_dir / "storage_secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        secret = secrets.token_urlsafe(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another instance on this data dir wrote it a moment ago
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secret)
+        return secret
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, fit for a log line."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"

@@ -1,0 +1,58 @@
+"""Events that travel on the bus: small, JSON-able, public fields only."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from models.message import MessagePublic
+from models.room import RoomPublic
+
+ROOMS_CHANNEL = "rooms"  # room list changes
+
+
+def room_channel(slug: str) -> str:
+    """Slugs never change (a rename changes the name only), and every view knows its slug."""
+    return f"room.{slug}"
+
+
+class MessageCreated(BaseModel):
+    type: Literal["message.created"] = "message.created"
+    room: str  # slug
+    message: MessagePublic
+
+
+class MessageDeleted(BaseModel):
+    type: Literal["message.deleted"] = "message.deleted"
+    room: str  # slug
+    message_id: int
+
+
+class RoomCreated(BaseModel):
+    type: Literal["room.created"] = "room.created"
+    room: RoomPublic
+
+
+class RoomUpdated(BaseModel):
+    type: Literal["room.updated"] = "room.updated"
+    room: RoomPublic
+
+
+class Resync(BaseModel):
+    """Never published: a bus tells its local subscribers this after a gap (a lost Redis
+    connection, an overflowing queue) so that views reload what they may have missed."""
+
+    type: Literal["bus.resync"] = "bus.resync"
+
+
+RoomEvent = Annotated[
+    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | Resync, Field(discriminator="type")
+]
+_adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)
+
+
+def encode(event: BaseModel) -> dict[str, Any]:
+    return event.model_dump(mode="json")
+
+
+def decode(data: dict[str, Any]) -> RoomEvent:
+    return _adapter.validate_python(data)

@@ -1,0 +1,70 @@
+"""Guest identity: generated names, renames, and bearer tokens (only their hashes are stored)."""
+
+import hashlib
+import secrets
+import unicodedata
+
+from sqlmodel import Session, select
+
+from models.guest import DISPLAY_NAME_MAX, Guest, GuestPublic, GuestWithToken
+from services.errors import InvalidInput, NotFound
+
+
+def generate_display_name() -> str:
+    return f"Guest {secrets.randbelow(9000) + 1000}"
+
+
+def validate_display_name(raw: str) -> str:
+    """The trimmed name, or InvalidInput saying what is wrong with it."""
+    name = raw.strip()
+    if not name:
+        raise InvalidInput("the display name must not be empty")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise InvalidInput(f"the display name must be at most {DISPLAY_NAME_MAX} characters")
+    # Cc covers newlines, tabs, escape sequences; Cf would let a name hide or reverse text.
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in name):
+        raise InvalidInput("the display name must not contain control characters")
+    return name
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_guest(*, session: Session, display_name: str | None = None) -> GuestWithToken:
+    name = validate_display_name(display_name) if display_name is not None else generate_display_name()
+    token = secrets.token_urlsafe(32)
+    guest = Guest(display_name=name, token_hash=hash_token(token))
+    session.add(guest)
+    session.flush()
+    assert guest.id is not None
+    return GuestWithToken(id=guest.id, display_name=guest.display_name, token=token)
+
+
+def guest_for_token(*, session: Session, token: str) -> GuestPublic | None:
+    if not token or len(token) > 200:
+        return None
+    guest = session.exec(select(Guest).where(Guest.token_hash == hash_token(token))).first()
+    return _public(guest) if guest else None
+
+
+def get_guest(*, session: Session, guest_id: int) -> GuestPublic:
+    guest = session.get(Guest, guest_id)
+    if guest is None:
+        raise NotFound(f"no guest with id {guest_id}")
+    return _public(guest)
+
+
+def rename_guest(*, session: Session, guest_id: int, display_name: str) -> GuestPublic:
+    name = validate_display_name(display_name)
+    guest = session.get(Guest, guest_id)
+    if guest is None:
+        raise NotFound(f"no guest with id {guest_id}")
+    guest.display_name = name
+    session.add(guest)
+    return _public(guest)
+
+
+def _public(guest: Guest) -> GuestPublic:
+    assert guest.id is not None
+    return GuestPublic(id=guest.id, display_name=guest.display_name)

@@ -1,0 +1,198 @@
+"""Messages: send text or an image, and page through a room's history by id (keyset)."""
+
+from functools import partial
+
+import anyio.to_thread
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from models.guest import Guest, GuestPublic
+from models.image import Image, ImagePublic
+from models.message import MESSAGE_TEXT_MAX, Message, MessagePage, MessagePublic
+from models.room import Room
+from services import media as media_keys
+from services.bus import EventBus
+from services.database import Database
+from services.errors import InvalidInput
+from services.events import MessageCreated, encode, room_channel
+from services.images import ProcessedImage, check_size, process_image
+from services.media import MediaStore
+from services.rooms import ensure_membership, room_by_slug
+
+PAGE_LIMIT_MAX = 100
+PAGE_LIMIT_DEFAULT = 50
+
+
+def validate_text(raw: str, *, allow_empty: bool = False) -> str:
+    text = raw.strip()
+    if not text and not allow_empty:
+        raise InvalidInput("the message must not be empty")
+    if len(text) > MESSAGE_TEXT_MAX:
+        raise InvalidInput(f"the message must be at most {MESSAGE_TEXT_MAX} characters")
+    return text
+
+
+def create_text_message(*, session: Session, room_slug: str, author_id: int, text: str) -> MessagePublic:
+    text = validate_text(text)
+    return _insert(session, room_slug=room_slug, author_id=author_id, kind="text", text=text)
+
+
+def create_image_message(
+    *, session: Session, room_slug: str, author_id: int, caption: str, image: Image
+) -> MessagePublic:
+    caption = validate_text(caption, allow_empty=True)
+    session.add(image)
+    session.flush()
+    return _insert(session, room_slug=room_slug, author_id=author_id, kind="image", text=caption, image=image)
+
+
+def _insert(
+    session: Session, *, room_slug: str, author_id: int, kind: str, text: str, image: Image | None = None
+) -> MessagePublic:
+    room = room_by_slug(session, room_slug)
+    assert room.id is not None
+    message = Message(room_id=room.id, author_id=author_id, kind=kind, text=text, image_id=image and image.id)
+    # Touch the room row first: on PostgreSQL this takes the room's row lock, so concurrent
+    # senders in one room take message ids in commit order, and a reader catching up with
+    # ?after=<last id> can never miss a message that commits late with a smaller id.
+    session.exec(  # type: ignore[call-overload]
+        update(Room)
+        .where(col(Room.id) == room.id)
+        .values(last_message_at=message.created_at, last_activity_at=message.created_at)
+    )
+    ensure_membership(session, room_id=room.id, guest_id=author_id)  # posting in a room joins it
+    session.add(message)
+    session.flush()
+    author = session.get(Guest, author_id)
+    assert author is not None
+    return _public(message, room_slug=room.slug, author=author, image=image)
+
+
+def page_messages(
+    *,
+    session: Session,
+    room_slug: str,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = PAGE_LIMIT_DEFAULT,
+) -> MessagePage:
+    """A page of messages, oldest first.
+
+    Newest page by default; with `before`, the newest `limit` older than it; with `after`,
+    the oldest `limit` newer than it. has_more says whether the walk can go on that way.
+    """
+    if before is not None and after is not None:
+        raise InvalidInput("use either before or after, not both")
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}")
+    room = room_by_slug(session, room_slug)
+    query = (
+        select(Message, Guest, Image)
+        .join(Guest, col(Guest.id) == Message.author_id)
+        .outerjoin(Image, col(Image.id) == Message.image_id)
+        .where(Message.room_id == room.id)
+    )
+    if after is not None:
+        query = query.where(col(Message.id) > after).order_by(col(Message.id).asc())
+    else:
+        if before is not None:
+            query = query.where(col(Message.id) < before)
+        query = query.order_by(col(Message.id).desc())
+    rows = list(session.exec(query.limit(limit + 1)).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if after is None:
+        rows.reverse()
+    messages = [
+        _public(message, room_slug=room.slug, author=author, image=image) for message, author, image in rows
+    ]
+    return MessagePage(messages=messages, has_more=has_more)
+
+
+def _public(message: Message, *, room_slug: str, author: Guest, image: Image | None) -> MessagePublic:
+    assert message.id is not None and author.id is not None
+    return MessagePublic(
+        id=message.id,
+        room=room_slug,
+        author=GuestPublic(id=author.id, display_name=author.display_name),
+        kind="image" if message.kind == "image" else "text",
+        text=message.text,
+        image=_image_public(image) if image else None,
+        created_at=message.created_at,
+    )
+
+
+def _image_public(image: Image) -> ImagePublic:
+    return ImagePublic(
+        url=media_keys.public_url(image.key),
+        thumbnail_url=media_keys.public_url(image.thumbnail_key),
+        width=image.width,
+        height=image.height,
+    )
+
+
+# Check, do, notify: what the UI and the API call.
+
+
+async def send_text(
+    *, db: Database, bus: EventBus, room_slug: str, author_id: int, text: str
+) -> MessagePublic:
+    message = await db.run(create_text_message, room_slug=room_slug, author_id=author_id, text=text)
+    await _announce(bus, message)
+    return message
+
+
+async def send_image(
+    *,
+    db: Database,
+    bus: EventBus,
+    media: MediaStore,
+    room_slug: str,
+    author_id: int,
+    data: bytes,
+    caption: str = "",
+    max_bytes: int,
+) -> MessagePublic:
+    # Check: cheap refusals first, before any decoding work.
+    check_size(len(data), max_bytes=max_bytes)
+    validate_text(caption, allow_empty=True)
+    await db.run(_check_room_exists, slug=room_slug)
+    processed = await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
+    # Do: the files first, then the rows; if the rows fail, the files go again.
+    original_key, thumbnail_key = media_keys.new_image_keys(processed.extension)
+    await anyio.to_thread.run_sync(_store_files, media, processed, original_key, thumbnail_key)
+    image = Image(
+        key=original_key,
+        thumbnail_key=thumbnail_key,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        size_bytes=len(processed.data) + len(processed.thumbnail),
+    )
+    try:
+        message = await db.run(
+            create_image_message, room_slug=room_slug, author_id=author_id, caption=caption, image=image
+        )
+    except BaseException:
+        await anyio.to_thread.run_sync(_delete_files, media, original_key, thumbnail_key)
+        raise
+    await _announce(bus, message)
+    return message
+
+
+def _check_room_exists(*, session: Session, slug: str) -> None:
+    room_by_slug(session, slug)
+
+
+async def _announce(bus: EventBus, message: MessagePublic) -> None:
+    await bus.publish(room_channel(message.room), encode(MessageCreated(room=message.room, message=message)))
+
+
+def _store_files(media: MediaStore, processed: ProcessedImage, original_key: str, thumbnail_key: str) -> None:
+    media.save(original_key, processed.data)
+    media.save(thumbnail_key, processed.thumbnail)
+
+
+def _delete_files(media: MediaStore, *keys: str) -> None:
+    for key in keys:
+        media.delete(key)

@@ -1,0 +1,164 @@
+"""Rooms: create, list by latest activity, get, join, leave."""
+
+import re
+import unicodedata
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, Membership, Room, RoomPublic
+from services.bus import EventBus
+from services.database import Database
+from services.errors import Conflict, InvalidInput, NotFound
+from services.events import ROOMS_CHANNEL, RoomCreated, RoomUpdated, encode
+
+SLUG_MAX_BASE = 60
+
+
+def validate_room_name(raw: str) -> str:
+    name = raw.strip()
+    if not name:
+        raise InvalidInput("the room name must not be empty")
+    if len(name) > ROOM_NAME_MAX:
+        raise InvalidInput(f"the room name must be at most {ROOM_NAME_MAX} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in name):
+        raise InvalidInput("the room name must not contain control characters")
+    return name
+
+
+def validate_description(raw: str) -> str:
+    description = raw.strip()
+    if len(description) > ROOM_DESCRIPTION_MAX:
+        raise InvalidInput(f"the description must be at most {ROOM_DESCRIPTION_MAX} characters")
+    return description
+
+
+def name_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX_BASE].strip("-")
+    return slug or "room"
+
+
+def create_room(*, session: Session, owner_id: int, name: str, description: str = "") -> RoomPublic:
+    name = validate_room_name(name)
+    description = validate_description(description)
+    key = name_key(name)
+    if session.exec(select(Room.id).where(Room.name_key == key)).first() is not None:
+        raise Conflict(f"a room named {name!r} exists already")
+    room = Room(slug=_free_slug(session, slugify(name)), name=name, name_key=key, description=description)
+    room.owner_id = owner_id
+    session.add(room)
+    try:
+        session.flush()
+    except IntegrityError:  # another instance created the same name (or slug) a moment ago
+        raise Conflict(f"a room named {name!r} exists already") from None
+    assert room.id is not None
+    session.add(Membership(room_id=room.id, guest_id=owner_id))
+    session.flush()
+    return _public(room, member_count=1)
+
+
+def list_rooms(*, session: Session) -> list[RoomPublic]:
+    """Public rooms, most recent activity first."""
+    member_count = select(func.count()).where(Membership.room_id == Room.id).correlate(Room).scalar_subquery()
+    rows = session.exec(
+        select(Room, member_count)
+        .where(col(Room.is_private).is_(False))
+        .order_by(col(Room.last_activity_at).desc(), col(Room.id).desc())
+    ).all()
+    return [_public(room, member_count=count) for room, count in rows]
+
+
+def get_room(*, session: Session, slug: str) -> RoomPublic:
+    room = room_by_slug(session, slug)
+    return _public(room, member_count=_member_count(session, room))
+
+
+def join_room(*, session: Session, slug: str, guest_id: int) -> RoomPublic:
+    room = room_by_slug(session, slug)
+    assert room.id is not None
+    ensure_membership(session, room_id=room.id, guest_id=guest_id)
+    return _public(room, member_count=_member_count(session, room))
+
+
+def leave_room(*, session: Session, slug: str, guest_id: int) -> RoomPublic:
+    room = room_by_slug(session, slug)
+    session.exec(  # type: ignore[call-overload]
+        delete(Membership).where(col(Membership.room_id) == room.id, col(Membership.guest_id) == guest_id)
+    )
+    return _public(room, member_count=_member_count(session, room))
+
+
+def room_by_slug(session: Session, slug: str) -> Room:
+    room = session.exec(select(Room).where(Room.slug == slug)).first()
+    if room is None:
+        raise NotFound(f"no room {slug!r}")
+    return room
+
+
+def ensure_membership(session: Session, *, room_id: int, guest_id: int) -> None:
+    """Insert the membership unless it exists; safe when two requests race."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.exec(  # type: ignore[call-overload]
+        dialect.insert(Membership)
+        .values(room_id=room_id, guest_id=guest_id, joined_at=Membership().joined_at)
+        .on_conflict_do_nothing()
+    )
+
+
+def _free_slug(session: Session, base: str) -> str:
+    taken = set(session.exec(select(Room.slug).where(col(Room.slug).startswith(base, autoescape=True))).all())
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def _member_count(session: Session, room: Room) -> int:
+    return session.exec(select(func.count()).where(Membership.room_id == room.id)).one()
+
+
+def _public(room: Room, *, member_count: int) -> RoomPublic:
+    assert room.id is not None
+    return RoomPublic(
+        id=room.id,
+        slug=room.slug,
+        name=room.name,
+        description=room.description,
+        is_private=room.is_private,
+        created_at=room.created_at,
+        member_count=member_count,
+        last_message_at=room.last_message_at,
+    )
+
+
+# Check, do, notify: the functions the UI and API call. Each validates and writes in one
+# transaction (the functions above), and only after the commit tells the room list.
+
+
+async def create(
+    *, db: Database, bus: EventBus, owner_id: int, name: str, description: str = ""
+) -> RoomPublic:
+    room = await db.run(create_room, owner_id=owner_id, name=name, description=description)
+    await bus.publish(ROOMS_CHANNEL, encode(RoomCreated(room=room)))
+    return room
+
+
+async def join(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomPublic:
+    room = await db.run(join_room, slug=slug, guest_id=guest_id)
+    await bus.publish(ROOMS_CHANNEL, encode(RoomUpdated(room=room)))
+    return room
+
+
+async def leave(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomPublic:
+    room = await db.run(leave_room, slug=slug, guest_id=guest_id)
+    await bus.publish(ROOMS_CHANNEL, encode(RoomUpdated(room=room)))
+    return room
