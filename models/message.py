@@ -32,6 +32,8 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         Index("ix_message_room_id_id", "room_id", "id"),
         Index("ix_message_author_id", "author_id"),
+        # Without AUTOINCREMENT SQLite reuses the highest id after a delete; ids must only grow.
+        {"sqlite_autoincrement": True},
     )
 
 

@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["image_id"], ["image.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["room_id"], ["room.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.create_index("ix_message_author_id", ["author_id"], unique=False)
