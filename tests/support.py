@@ -102,6 +102,7 @@ class AppProcess:
     process: subprocess.Popen[str]
     url: str
     log_path: Path
+    settings: dict[str, str]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -133,7 +134,7 @@ def running_app(log_dir: Path, *, startup_timeout: float = 45, **settings: str) 
             stderr=subprocess.STDOUT,
             text=True,
         )
-    app = AppProcess(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path)
+    app = AppProcess(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path, settings=settings)
     try:
         wait_until_healthy(app, timeout=startup_timeout)
         yield app
