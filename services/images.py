@@ -54,7 +54,7 @@ def process_image(data: bytes, *, max_bytes: int) -> ProcessedImage:
 
 def _process(data: bytes) -> ProcessedImage:
     with Image.open(io.BytesIO(data)) as probe:  # reads the header only: no pixels decoded yet
-        if probe.format not in FORMATS:
+        if probe.format not in FORMATS and probe.format != "MPO":
             raise UnsupportedMedia(f"{probe.format} images are not accepted; use JPEG, PNG, GIF or WebP")
         width, height = probe.size
         if width * height > MAX_PIXELS:
@@ -67,6 +67,8 @@ def _process(data: bytes) -> ProcessedImage:
         image_format = image.format
         assert image_format is not None
         frames = getattr(image, "n_frames", 1)
+        if image_format == "MPO":  # a phone's JPEG with extra pictures (depth or gain map): keep the first
+            image_format, frames = "JPEG", 1
         if frames * width * height > MAX_TOTAL_PIXELS:
             raise TooLarge(f"the animation has too many frames ({frames} of {width}×{height} pixels)")
         if frames > 1:
@@ -109,6 +111,14 @@ def _reencode_animation(image: Image.Image, image_format: str) -> tuple[bytes, I
 
 def _thumbnail(image: Image.Image) -> bytes:
     thumbnail = image.copy()
+    if thumbnail.mode in (
+        "I;16",
+        "I;16L",
+        "I;16B",
+        "I;16N",
+        "I",
+    ):  # 16-bit grey: scale to 8 bits, do not clip
+        thumbnail = thumbnail.convert("I").point(lambda value: value / 256).convert("L")
     thumbnail.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), Image.Resampling.LANCZOS)
     has_alpha = thumbnail.mode in ("RGBA", "LA", "PA") or "transparency" in thumbnail.info
     thumbnail = thumbnail.convert("RGBA" if has_alpha else "RGB")
