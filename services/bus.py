@@ -108,9 +108,10 @@ class LocalFanout:
             del self._subscribers[subscription.channel]
             await self._last_subscriber_left(subscription.channel)
 
-    def _fan_out(self, channel: str, event: Event) -> None:
+    def _fan_out(self, channel: str, payload: str | bytes) -> None:
+        """Every subscriber gets its own copy, decoded from the JSON that travelled."""
         for subscription in list(self._subscribers.get(channel, ())):
-            subscription.deliver(event)
+            subscription.deliver(json.loads(payload))
 
     def _resync_all(self) -> None:
         for subscribers in self._subscribers.values():
@@ -142,8 +143,7 @@ class InMemoryBus(LocalFanout):
 
     async def publish(self, channel: str, event: Event) -> bool:
         payload = json.dumps(event)  # fails here, in tests, on anything Redis could not carry
-        for subscription in list(self._subscribers.get(channel, ())):
-            subscription.deliver(json.loads(payload))
+        self._fan_out(channel, payload)
         return True
 
     async def health(self) -> str:
@@ -167,7 +167,7 @@ class RedisBus(LocalFanout):
     @property
     def presence_channel(self) -> str:
         """Every instance subscribes here, so PUBSUB NUMSUB on it counts connected instances."""
-        return f"{self.prefix}:instances"
+        return f"{self.prefix}:_instances"  # app channels never start with "_"
 
     def _key(self, channel: str) -> str:
         return f"{self.prefix}:{channel}"
@@ -252,7 +252,12 @@ class RedisBus(LocalFanout):
                 health_check_interval=15,
             )
             pubsub = connection.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(self.presence_channel, *(self._key(c) for c in self.channels))
+            try:
+                await pubsub.subscribe(self.presence_channel, *(self._key(c) for c in self.channels))
+            except BaseException:
+                await pubsub.aclose()
+                await connection.aclose()
+                raise
             self._pubsub, self._pubsub_client = pubsub, connection
             reconnected = self._last_error != "not started"
             self._connected.set()
@@ -267,15 +272,15 @@ class RedisBus(LocalFanout):
             message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
             if message is None or message.get("type") != "message":
                 continue
-            channel = message["channel"].decode()
+            channel = message["channel"]
+            if isinstance(channel, bytes):  # str when the URL says ?decode_responses=true
+                channel = channel.decode()
             if not channel.startswith(prefix) or channel == self.presence_channel:
                 continue
             try:
-                event = json.loads(message["data"])
+                self._fan_out(channel.removeprefix(prefix), message["data"])
             except ValueError:
                 log.warning("ignored a malformed event on %s", channel)
-                continue
-            self._fan_out(channel.removeprefix(prefix), event)
 
     async def _drop_pubsub(self) -> None:
         pubsub, client = self._pubsub, getattr(self, "_pubsub_client", None)
