@@ -47,16 +47,18 @@ def fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": args.data_dir,
+        "database_url": args.database_url,
+        "redis_url": args.redis_url,
+    }
     try:
-        settings = load_settings(
-            host=args.host,
-            port=args.port,
-            data_dir=args.data_dir,
-            database_url=args.database_url,
-            redis_url=args.redis_url,
-        )
+        settings = load_settings(**flags)
     except ValidationError as error:
-        fail(describe_validation_error(error))
+        given = {name for name, value in flags.items() if value is not None}
+        fail(describe_validation_error(error, flags_given=given))
         return
 
     from services.context import StartupError, prepare

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
         # postgres:// and postgresql:// are what most providers print; we always talk psycopg 3.
         if scheme in ("postgres", "postgresql"):
             return "postgresql+psycopg://" + url.split("://", 1)[1]
+        if scheme == "sqlite" and url.split("://", 1)[1].lstrip("/") in ("", ":memory:"):
+            raise ValueError("an in-memory SQLite database would be lost on exit: give a file path")
         if scheme not in SUPPORTED_DATABASE_SCHEMES:
             raise ValueError(
                 f"unsupported database URL scheme {scheme or url!r}: "
@@ -98,11 +100,14 @@ def load_settings(**overrides: object) -> Settings:
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One line naming the variable and what is wrong with it."""
+def describe_validation_error(error: ValidationError, *, flags_given: set[str] | None = None) -> str:
+    """One line naming the variable (or the flag, when one was given) and what is wrong with it."""
     parts = []
     for item in error.errors():
-        name = "CHAT_" + str(item["loc"][0]).upper() if item["loc"] else "settings"
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = "CHAT_" + field.upper() if field else "settings"
+        if flags_given and field in flags_given:
+            name = "--" + field.replace("_", "-")
         message = str(item["msg"]).removeprefix("Value error, ")
         parts.append(f"{name}: {message}")
     return "; ".join(parts)
