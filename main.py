@@ -25,13 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help="bind address [CHAT_HOST; default 127.0.0.1]")
     parser.add_argument("--port", help=f"port [CHAT_PORT; default {DEFAULT_PORT}]")
-    parser.add_argument(
-        "--data-dir", help="SQLite file, session storage and media [CHAT_DATA_DIR; default ./data]"
-    )
+    parser.add_argument("--data-dir", help="SQLite file, session storage and media [CHAT_DATA_DIR; default ./data]")
     parser.add_argument(
         "--database-url",
-        help="e.g. postgresql+psycopg://user:pw@host:5432/chat "
-        "[CHAT_DATABASE_URL; default SQLite in the data dir]",
+        help="e.g. postgresql+psycopg://user:pw@host:5432/chat [CHAT_DATABASE_URL; default SQLite in the data dir]",
     )
     parser.add_argument(
         "--redis-url",
@@ -74,8 +71,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(context, *, port: int) -> None:  # type: ignore[no-untyped-def]
     # NiceGUI is imported only now: its storage path must point into the data dir first.
-    os.environ["NICEGUI_STORAGE_PATH"] = str((context.settings.data_dir / "sessions").resolve())
+    storage_path = (context.settings.data_dir / "sessions").resolve()
+    os.environ["NICEGUI_STORAGE_PATH"] = str(storage_path)
     from nicegui import app, ui
+    from nicegui.storage import Storage
+
+    Storage.path = storage_path  # in case NiceGUI was imported earlier (tests do)
 
     import api
     import chat_ui
@@ -99,6 +100,9 @@ def serve(context, *, port: int) -> None:  # type: ignore[no-untyped-def]
         show=False,
         show_welcome_message=False,
         fastapi_docs={"title": "Chat API", "version": "1"},
+        # Browser sessions (the guest's identity) outlive browser restarts: a year, renewed on each visit.
+        session_middleware_kwargs={"max_age": 365 * 24 * 3600, "same_site": "lax"},
+        reconnect_timeout=10,  # a phone switching networks keeps its page instead of reloading it
     )
 
 

@@ -67,19 +67,13 @@ async def history(
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT,
 ) -> MessagePage:
     """A page of messages, oldest first. has_more: more remain in the direction walked."""
-    return await context.db.run(
-        messages.page_messages, room_slug=slug, before=before, after=after, limit=limit
-    )
+    return await context.db.run(messages.page_messages, room_slug=slug, before=before, after=after, limit=limit)
 
 
 @router.post("/{slug}/messages", status_code=201, response_model=MessagePublic)
-async def post_message(
-    slug: str, body: MessageCreateIn, guest: CurrentGuest, context: Context
-) -> MessagePublic:
+async def post_message(slug: str, body: MessageCreateIn, guest: CurrentGuest, context: Context) -> MessagePublic:
     """Text of 1-4000 characters after trimming."""
-    return await messages.send_text(
-        db=context.db, bus=context.bus, room_slug=slug, author_id=guest.id, text=body.text
-    )
+    return await messages.send_text(db=context.db, bus=context.bus, room_slug=slug, author_id=guest.id, text=body.text)
 
 
 _UPLOAD_SCHEMA: dict[str, Any] = {

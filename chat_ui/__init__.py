@@ -1,19 +1,28 @@
 """NiceGUI pages. Only pages call services; components get data and report intent."""
 
-from nicegui import ui
+from nicegui import app, ui
 
+from chat_ui.feed import RoomFeeds
+from chat_ui.page_frame import UiContext, open_frame
+from chat_ui.room_list_page import room_list_page
+from chat_ui.room_page import room_page
+from chat_ui.theme import PRODUCT_NAME
 from services.context import AppContext
-from services.rooms import list_rooms
 
-PRODUCT_NAME = "Chat"
+__all__ = ["PRODUCT_NAME", "register"]
 
 
 def register(context: AppContext) -> None:
+    ui_context = UiContext(app=context, feeds=RoomFeeds(context.bus))
+
     @ui.page("/")
     async def index() -> None:
-        ui.page_title(PRODUCT_NAME)
-        ui.label(PRODUCT_NAME).classes("text-2xl font-bold")
-        with ui.column().props("data-testid=room-list"):
-            for room in await context.db.run(list_rooms):
-                ui.label(room.name).props("data-testid=room-item")
-        ui.link("REST API documentation", "/docs")
+        frame = await open_frame(ui_context, PRODUCT_NAME)
+        await room_list_page(frame)
+
+    @ui.page("/rooms/{slug}")
+    async def room(slug: str) -> None:
+        frame = await open_frame(ui_context, "Room")
+        await room_page(frame, slug)
+
+    app.state.ui = ui_context

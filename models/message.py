@@ -18,9 +18,7 @@ MessageKind = Literal["text", "image"]
 class Message(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     room_id: int = Field(sa_column=Column(Integer, ForeignKey("room.id", ondelete="CASCADE"), nullable=False))
-    author_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), nullable=False)
-    )
+    author_id: int = Field(sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), nullable=False))
     kind: str = Field(max_length=10)
     text: str = Field(default="", max_length=MESSAGE_TEXT_MAX)
     image_id: int | None = Field(

@@ -33,12 +33,8 @@ class Room(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    room_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("room.id", ondelete="CASCADE"), primary_key=True)
-    )
-    guest_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), primary_key=True)
-    )
+    room_id: int = Field(sa_column=Column(Integer, ForeignKey("room.id", ondelete="CASCADE"), primary_key=True))
+    guest_id: int = Field(sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), primary_key=True))
     joined_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
     __table_args__ = (Index("ix_membership_guest_id", "guest_id"),)

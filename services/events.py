@@ -44,9 +44,7 @@ class Resync(BaseModel):
     type: Literal["bus.resync"] = "bus.resync"
 
 
-RoomEvent = Annotated[
-    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | Resync, Field(discriminator="type")
-]
+RoomEvent = Annotated[MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | Resync, Field(discriminator="type")]
 _adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)
 
 

@@ -68,3 +68,22 @@ def rename_guest(*, session: Session, guest_id: int, display_name: str) -> Guest
 def _public(guest: Guest) -> GuestPublic:
     assert guest.id is not None
     return GuestPublic(id=guest.id, display_name=guest.display_name)
+
+
+def guest_for_browser(*, session: Session, token: str) -> GuestPublic:
+    """The guest a browser's token names, created with a generated name on its first visit.
+
+    The browser invents the token (the signed cookie must be written before the page's first
+    await, and so before any database call), so the first request with it creates the guest.
+    """
+    guest = guest_for_token(session=session, token=token)
+    if guest is not None:
+        return guest
+    created = Guest(display_name=generate_display_name(), token_hash=hash_token(token))
+    session.add(created)
+    session.flush()
+    return _public(created)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)

@@ -58,9 +58,7 @@ def _process(data: bytes) -> ProcessedImage:
             raise UnsupportedMedia(f"{probe.format} images are not accepted; use JPEG, PNG, GIF or WebP")
         width, height = probe.size
         if width * height > MAX_PIXELS:
-            raise TooLarge(
-                f"the image is {width}×{height} pixels, more than {MAX_PIXELS // 1_000_000} megapixels"
-            )
+            raise TooLarge(f"the image is {width}×{height} pixels, more than {MAX_PIXELS // 1_000_000} megapixels")
         probe.verify()  # checksums and structure, still without decoding every pixel
 
     with Image.open(io.BytesIO(data)) as image:

@@ -103,9 +103,7 @@ def page_messages(
     rows = rows[:limit]
     if after is None:
         rows.reverse()
-    messages = [
-        _public(message, room_slug=room.slug, author=author, image=image) for message, author, image in rows
-    ]
+    messages = [_public(message, room_slug=room.slug, author=author, image=image) for message, author, image in rows]
     return MessagePage(messages=messages, has_more=has_more)
 
 
@@ -134,9 +132,7 @@ def _image_public(image: Image) -> ImagePublic:
 # Check, do, notify: what the UI and the API call.
 
 
-async def send_text(
-    *, db: Database, bus: EventBus, room_slug: str, author_id: int, text: str
-) -> MessagePublic:
+async def send_text(*, db: Database, bus: EventBus, room_slug: str, author_id: int, text: str) -> MessagePublic:
     message = await db.run(create_text_message, room_slug=room_slug, author_id=author_id, text=text)
     await _announce(bus, message)
     return message

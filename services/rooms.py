@@ -144,9 +144,7 @@ def _public(room: Room, *, member_count: int) -> RoomPublic:
 # transaction (the functions above), and only after the commit tells the room list.
 
 
-async def create(
-    *, db: Database, bus: EventBus, owner_id: int, name: str, description: str = ""
-) -> RoomPublic:
+async def create(*, db: Database, bus: EventBus, owner_id: int, name: str, description: str = "") -> RoomPublic:
     room = await db.run(create_room, owner_id=owner_id, name=name, description=description)
     await bus.publish(ROOMS_CHANNEL, encode(RoomCreated(room=room)))
     return room

@@ -34,9 +34,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
+def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """One migrated database per backend for the whole run; `db` empties it after each test."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'chat.db'}"
@@ -67,9 +65,7 @@ def session(db: Database) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session", params=["sqlite+memory", "postgresql+redis"])
-def app_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AppProcess]:
+def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     """The real app, once on its defaults and once on PostgreSQL with Redis, shared by the API tests."""
     data_dir: Path = tmp_path_factory.mktemp(f"app-{request.param}")
     settings = {"CHAT_DATA_DIR": str(data_dir), "CHAT_MAX_UPLOAD_MB": "1"}

@@ -83,8 +83,7 @@ def test_an_invalid_display_name_is_422(api: httpx.Client, name: object) -> None
 def test_a_guest_can_rename_itself(api: httpx.Client) -> None:
     auth = new_guest(api)
     assert (
-        api.patch("/api/v1/guests/me", json={"display_name": "Grace"}, headers=auth).json()["display_name"]
-        == "Grace"
+        api.patch("/api/v1/guests/me", json={"display_name": "Grace"}, headers=auth).json()["display_name"] == "Grace"
     )
     assert api.patch("/api/v1/guests/me", json={"display_name": ""}, headers=auth).status_code == 422
 
@@ -118,17 +117,11 @@ def test_acting_without_a_known_token_is_401(
 def test_creating_a_room_answers_the_room_with_its_creator_as_member(api: httpx.Client) -> None:
     auth = new_guest(api)
     name = unique("Python Café")
-    response = api.post(
-        "/api/v1/rooms", json={"name": f"  {name} ", "description": "About Python"}, headers=auth
-    )
+    response = api.post("/api/v1/rooms", json={"name": f"  {name} ", "description": "About Python"}, headers=auth)
     assert response.status_code == 201
     room = response.json()
     assert set(room) == ROOM_KEYS
-    assert (
-        room["name"] == name
-        and room["description"] == "About Python"
-        and room["slug"].startswith("python-cafe-")
-    )
+    assert room["name"] == name and room["description"] == "About Python" and room["slug"].startswith("python-cafe-")
     assert room["member_count"] == 1 and room["is_private"] is False and room["last_message_at"] is None
     assert ISO_UTC.match(room["created_at"])
     assert api.get(f"/api/v1/rooms/{room['slug']}").json() == room
@@ -288,9 +281,7 @@ def test_png_gif_and_webp_are_accepted(api: httpx.Client, image_format: str) -> 
     slug = new_room(api, auth)["slug"]
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), "navy").save(buffer, image_format)
-    response = api.post(
-        f"/api/v1/rooms/{slug}/images", files={"file": ("x", buffer.getvalue())}, headers=auth
-    )
+    response = api.post(f"/api/v1/rooms/{slug}/images", files={"file": ("x", buffer.getvalue())}, headers=auth)
     assert response.status_code == 201, response.text
     served = api.get(response.json()["image"]["url"])
     assert served.headers["content-type"] == f"image/{image_format.lower()}"
@@ -312,9 +303,7 @@ def test_an_image_over_the_upload_limit_is_413(api: httpx.Client) -> None:
 def test_a_file_that_is_not_an_image_is_415(api: httpx.Client, content: bytes) -> None:
     auth = new_guest(api)
     slug = new_room(api, auth)["slug"]
-    response = api.post(
-        f"/api/v1/rooms/{slug}/images", files={"file": ("cat.png", content, "image/png")}, headers=auth
-    )
+    response = api.post(f"/api/v1/rooms/{slug}/images", files={"file": ("cat.png", content, "image/png")}, headers=auth)
     assert response.status_code == 415 and response.json()["detail"]
     assert api.get(f"/api/v1/rooms/{slug}/messages").json()["messages"] == []
 

@@ -162,9 +162,7 @@ async def test_each_subscriber_gets_its_own_copy_of_an_event(bus: EventBus) -> N
     [{"tags": {"a", "b"}}, {"at": datetime(2024, 1, 1, tzinfo=UTC)}, {"blob": b"bytes"}],
     ids=["set", "datetime", "bytes"],
 )
-async def test_an_event_json_cannot_carry_is_rejected_with_type_error(
-    bus: EventBus, unsendable: dict
-) -> None:
+async def test_an_event_json_cannot_carry_is_rejected_with_type_error(bus: EventBus, unsendable: dict) -> None:
     """On both buses alike, so a test on the in-memory bus catches what Redis would reject."""
     subscription = await bus.subscribe("room-1")
 

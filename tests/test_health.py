@@ -77,9 +77,7 @@ def wait_for_health(url: str, status: int, timeout: float = 15) -> dict[str, str
 def test_health_names_redis_when_it_is_down_and_recovers_when_it_returns(
     private_redis: PrivateRedis, tmp_path: Path
 ) -> None:
-    with running_app(
-        tmp_path / "logs", CHAT_DATA_DIR=str(tmp_path / "data"), CHAT_REDIS_URL=private_redis.url
-    ) as app:
+    with running_app(tmp_path / "logs", CHAT_DATA_DIR=str(tmp_path / "data"), CHAT_REDIS_URL=private_redis.url) as app:
         assert wait_for_health(app.url, 200) == {"status": "ok", "database": "ok", "bus": "ok"}
         token = httpx.post(f"{app.url}/api/v1/guests", json={}).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
@@ -90,9 +88,7 @@ def test_health_names_redis_when_it_is_down_and_recovers_when_it_returns(
         assert body["status"] == "degraded" and body["database"] == "ok"
         assert body["bus"].startswith("redis unreachable")
         # Sending still works: the message is saved, only its live event is lost.
-        sent = httpx.post(
-            f"{app.url}/api/v1/rooms/{slug}/messages", json={"text": "during"}, headers=auth, timeout=10
-        )
+        sent = httpx.post(f"{app.url}/api/v1/rooms/{slug}/messages", json={"text": "during"}, headers=auth, timeout=10)
         assert sent.status_code == 201
         assert httpx.get(f"{app.url}/api/v1/rooms/{slug}/messages").json()["messages"][-1]["text"] == "during"
 

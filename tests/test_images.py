@@ -245,9 +245,7 @@ def write_png_bomb(path: Path, side: int) -> None:
     compressor = zlib.compressobj(9)
     pixels = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
 
 
 # Measured in a fork of the fresh interpreter: across exec, Linux keeps the parent's peak in ru_maxrss,

@@ -43,9 +43,7 @@ def test_a_guest_gets_a_generated_name_and_a_token_that_identifies_it(session: S
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 33, "Ada\nLovelace", "Ada\x1b[31m", "A\u202eB"])
-def test_a_display_name_must_be_1_to_32_characters_without_control_characters(
-    session: Session, name: str
-) -> None:
+def test_a_display_name_must_be_1_to_32_characters_without_control_characters(session: Session, name: str) -> None:
     with pytest.raises(InvalidInput):
         guests.create_guest(session=session, display_name=name)
 
@@ -53,9 +51,7 @@ def test_a_display_name_must_be_1_to_32_characters_without_control_characters(
 def test_a_display_name_is_trimmed_and_can_be_changed(session: Session) -> None:
     guest_id = make_guest(session, "  Ada  ")
     assert guests.get_guest(session=session, guest_id=guest_id).display_name == "Ada"
-    renamed = guests.rename_guest(
-        session=session, guest_id=guest_id, display_name=" Grace Hopper " + "x" * 18
-    )
+    renamed = guests.rename_guest(session=session, guest_id=guest_id, display_name=" Grace Hopper " + "x" * 18)
     assert renamed.display_name == "Grace Hopper " + "x" * 18
     with pytest.raises(NotFound):
         guests.rename_guest(session=session, guest_id=9999, display_name="Nobody")
@@ -129,9 +125,7 @@ def test_an_unknown_room_is_not_found(session: Session) -> None:
 def test_a_message_is_trimmed_timestamped_in_utc_and_joins_its_author(session: Session) -> None:
     owner, visitor = make_guest(session), make_guest(session, "Bob")
     slug = make_room(session, owner)
-    message = messages.create_text_message(
-        session=session, room_slug=slug, author_id=visitor, text="  hi\nthere  "
-    )
+    message = messages.create_text_message(session=session, room_slug=slug, author_id=visitor, text="  hi\nthere  ")
     session.commit()
     assert (message.text, message.kind, message.room, message.author.display_name) == (
         "hi\nthere",
@@ -159,11 +153,7 @@ def test_4000_characters_are_accepted(session: Session) -> None:
     owner = make_guest(session)
     slug = make_room(session, owner)
     assert (
-        len(
-            messages.create_text_message(
-                session=session, room_slug=slug, author_id=owner, text="é" * 4000
-            ).text
-        )
+        len(messages.create_text_message(session=session, room_slug=slug, author_id=owner, text="é" * 4000).text)
         == 4000
     )
 

@@ -197,9 +197,7 @@ def restart_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         drop_postgres_database(url)
 
 
-def test_restart_on_the_same_data_dir_keeps_everything(
-    restart_settings: dict[str, str], tmp_path: Path
-) -> None:
+def test_restart_on_the_same_data_dir_keeps_everything(restart_settings: dict[str, str], tmp_path: Path) -> None:
     data_dir = Path(restart_settings["CHAT_DATA_DIR"])
     with (
         running_app(tmp_path / "logs-1", **restart_settings) as app,

@@ -1,0 +1,81 @@
+"""The composer: a text field (Enter sends, Shift+Enter adds a line), a send button and an image picker."""
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import events, ui
+
+from models.message import MESSAGE_TEXT_MAX
+
+
+class Composer:
+    """Reports intent only: `on_send(text)` and `on_image(name, data)` return True when it went out."""
+
+    def __init__(
+        self,
+        *,
+        on_send: Callable[[str], Awaitable[bool]],
+        on_image: Callable[[str, bytes], Awaitable[bool]],
+        max_upload_bytes: int,
+    ) -> None:
+        self._on_send = on_send
+        self._on_image = on_image
+        self._max_upload_bytes = max_upload_bytes
+        with ui.element("div").classes(
+            "w-full flex items-end gap-2 px-3 py-2 border-t border-slate-200 dark:border-slate-700 "
+            "bg-white dark:bg-slate-800"
+        ):
+            self._upload = (
+                ui.upload(
+                    auto_upload=True,
+                    max_files=1,
+                    max_file_size=max_upload_bytes,  # checked in the browser first, then again on arrival
+                    on_upload=self._uploaded,
+                    on_rejected=self._rejected,
+                )
+                .props("accept='image/jpeg,image/png,image/gif,image/webp' data-testid=image-upload")
+                .mark("image-upload")
+                .classes("hidden")
+            )
+            ui.button(icon="image", on_click=lambda: self._upload.run_method("pickFiles")).props(
+                "flat round aria-label='Send an image'"
+            ).classes("text-slate-500 dark:text-slate-300").tooltip("Send an image")
+            self._input = (
+                ui.textarea(placeholder="Write a message…")
+                .props(
+                    f"autogrow outlined dense rounded maxlength={MESSAGE_TEXT_MAX} "
+                    "input-class='max-h-40' data-testid=message-input"
+                )
+                .mark("message-input")
+                .classes("flex-1")
+                .on("keydown.enter.exact.prevent", self._send)
+            )
+            self._button = (
+                ui.button(icon="send", on_click=self._send)
+                .props("round unelevated aria-label='Send' data-testid=send-button")
+                .mark("send-button")
+            )
+
+    def focus(self) -> None:
+        self._input.run_method("focus")
+
+    async def _send(self) -> None:
+        text = (self._input.value or "").strip()
+        if not text:
+            return
+        self._input.value = ""  # cleared at once so a second Enter cannot send it twice
+        if not await self._on_send(text):
+            self._input.value = text  # refused or failed: nothing the user typed is lost
+
+    async def _uploaded(self, event: events.UploadEventArguments) -> None:
+        try:
+            if event.file.size() > self._max_upload_bytes:
+                limit = self._max_upload_bytes / (1024 * 1024)
+                ui.notify(f"{event.file.name} is larger than {limit:g} MB", type="negative")
+                return
+            await self._on_image(event.file.name, await event.file.read())
+        finally:
+            self._upload.reset()
+
+    def _rejected(self) -> None:
+        limit = self._max_upload_bytes / (1024 * 1024)
+        ui.notify(f"Images can be at most {limit:g} MB, in JPEG, PNG, GIF or WebP", type="negative")

@@ -1,0 +1,319 @@
+"""The message list: a bounded, contiguous window onto a room's history.
+
+It appends live messages instead of re-rendering, loads the page before when the reader
+reaches the top (keeping their place), and never holds more than MAX_RENDERED messages:
+scrolling far back unloads the newest ones, and the "new messages" button (or scrolling
+down again) brings them back from the database.
+"""
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from nicegui import ui
+from nicegui.element import Element
+
+from models.message import MessagePage, MessagePublic
+
+MAX_RENDERED = 200
+NEAR_TOP_PX = 200
+AT_BOTTOM_PX = 80
+NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777", "#7c3aed", "#2563eb")
+
+# Browser-side helpers, sent with run_javascript. NiceGUI applies element updates a frame after
+# a script runs, so each one waits (at most two seconds) for the layout it depends on.
+_SCROLL_TO_BOTTOM = """
+const el = getHtmlElement(%(id)s); if (!el) return;
+const until = performance.now() + %(ms)s;
+const step = () => { el.scrollTop = el.scrollHeight; if (performance.now() < until) requestAnimationFrame(step); };
+step();
+"""
+_ANCHOR_POSITION = """
+const el = getHtmlElement(%(id)s), anchor = getHtmlElement(%(anchor)s);
+return el && anchor ? [anchor.offsetTop - el.scrollTop, anchor.offsetTop] : null;
+"""
+_KEEP_ANCHOR_IN_PLACE = """
+const el = getHtmlElement(%(id)s), until = performance.now() + 2000;
+const step = () => {
+  const anchor = getHtmlElement(%(anchor)s);
+  if (el && anchor && anchor.offsetTop !== %(old_offset)s) { el.scrollTop = anchor.offsetTop - %(relative)s; return; }
+  if (performance.now() < until) requestAnimationFrame(step);
+};
+step();
+"""
+
+PageLoader = Callable[[int | None, int | None], Awaitable[MessagePage]]  # (before, after) -> page
+
+
+class MessageList:
+    def __init__(self, *, load: PageLoader, on_image_click: Callable[[str], None], room_name: str) -> None:
+        self._load = load
+        self._on_image_click = on_image_click
+        self._room_name = room_name
+        self._rows: dict[int, Element] = {}
+        self._ids: list[int] = []  # rendered ids, ascending
+        self._has_older = False
+        self._at_live_edge = True  # the newest rendered message is the room's newest
+        self._at_bottom = True
+        self._busy = False
+        self._unseen = 0
+        self.timezone = ZoneInfo("UTC")
+
+        with ui.element("div").classes("relative flex-1 min-h-0 w-full"):
+            self._box = (
+                ui.element("div")
+                .classes("chat-message-list absolute inset-0 overflow-y-auto py-3")
+                .props("data-testid=message-list")
+                .mark("message-list")
+                .on(
+                    "scroll",
+                    self._on_scroll,
+                    js_handler="(e) => emit({top: e.target.scrollTop, height: e.target.scrollHeight, "
+                    "view: e.target.clientHeight})",
+                    throttle=0.1,
+                )
+            )
+            with self._box:
+                self._top = ui.label("").classes("text-center text-xs text-slate-400 py-3 w-full")
+                self._rows_box = ui.element("div").classes("flex flex-col")
+            self._new_button = (
+                ui.button("New messages", icon="arrow_downward", on_click=self.jump_to_latest)
+                .props("rounded unelevated no-caps size=sm data-testid=new-messages-button")
+                .mark("new-messages-button")
+                .classes("absolute bottom-3 left-1/2 -translate-x-1/2 shadow-lg")
+            )
+            self._new_button.visible = False
+
+    # What the page calls
+
+    @property
+    def newest_id(self) -> int | None:
+        return self._ids[-1] if self._ids and self._at_live_edge else None
+
+    @property
+    def rendered_ids(self) -> list[int]:
+        return list(self._ids)
+
+    def show_page(self, page: MessagePage) -> None:
+        """Replace everything with this page (the room's newest messages)."""
+        self._rows_box.clear()
+        self._rows.clear()
+        self._ids.clear()
+        for message in page.messages:
+            self._append(message)
+        self._has_older = page.has_more
+        self._at_live_edge = True
+        self._unseen = 0
+        self._new_button.visible = False
+        self._update_top()
+        self.scroll_to_bottom()
+
+    def add(self, message: MessagePublic) -> None:
+        """A live message: appended where it belongs, followed if the reader is at the bottom."""
+        if message.id in self._rows:
+            return
+        if not self._at_live_edge:
+            self._note_unseen()
+            return
+        if self._ids and message.id < self._ids[-1]:
+            if message.id < self._ids[0]:
+                return  # older than the window: paging will bring it
+            self._insert(message)
+            return
+        self._append(message)
+        if self._at_bottom:
+            self._trim_oldest()
+            self.scroll_to_bottom()
+        else:
+            self._note_unseen()
+            if len(self._ids) > MAX_RENDERED:
+                self._drop_newest()
+
+    def add_page(self, page: MessagePage) -> None:
+        """Messages fetched to catch up after a gap (reconnect): only the new ones are added."""
+        for message in page.messages:
+            self.add(message)
+
+    def remove(self, message_id: int) -> None:
+        row = self._rows.pop(message_id, None)
+        if row is not None:
+            self._ids.remove(message_id)
+            row.delete()
+
+    def scroll_to_bottom(self, ms: int = 400) -> None:
+        ui.run_javascript(_SCROLL_TO_BOTTOM % {"id": self._box.id, "ms": ms})
+
+    async def jump_to_latest(self) -> None:
+        if self._at_live_edge:
+            self._new_button.visible = False
+            self._unseen = 0
+            self.scroll_to_bottom()
+            return
+        self.show_page(await self._load(None, None))
+
+    # Scrolling
+
+    async def _on_scroll(self, event: object) -> None:
+        args = getattr(event, "args", None) or {}
+        top, height, view = (
+            float(args.get("top", 0)),
+            float(args.get("height", 0)),
+            float(args.get("view", 0)),
+        )
+        self._at_bottom = top + view >= height - AT_BOTTOM_PX
+        if self._at_bottom and self._at_live_edge:
+            self._unseen = 0
+            self._new_button.visible = False
+        if self._busy:
+            return
+        if top <= NEAR_TOP_PX and self._has_older:
+            await self._load_older()
+        elif self._at_bottom and not self._at_live_edge:
+            await self._load_newer()
+
+    async def _load_older(self) -> None:
+        self._busy = True
+        try:
+            self._top.set_text("Loading earlier messages…")
+            anchor = self._rows[self._ids[0]]
+            page = await self._load(self._ids[0], None)
+            position = await self._anchor_position(anchor)
+            for index, message in enumerate(page.messages):
+                if message.id not in self._rows:
+                    self._insert(message, index=index)
+            self._has_older = page.has_more
+            while len(self._ids) > MAX_RENDERED:
+                self._drop_newest()
+            self._update_top()
+            self._keep_in_place(anchor, position)
+        finally:
+            self._busy = False
+
+    async def _load_newer(self) -> None:
+        self._busy = True
+        try:
+            page = await self._load(None, self._ids[-1])
+            for message in page.messages:
+                if message.id not in self._rows:
+                    self._append(message)
+            self._at_live_edge = not page.has_more
+            overflow = len(self._ids) - MAX_RENDERED
+            if overflow > 0:
+                anchor = self._rows[self._ids[overflow]]
+                position = await self._anchor_position(anchor)
+                for _ in range(overflow):
+                    self._drop_oldest()
+                self._keep_in_place(anchor, position)
+            if self._at_live_edge:
+                self._new_button.visible = self._unseen > 0 and not self._at_bottom
+        finally:
+            self._busy = False
+
+    async def _anchor_position(self, anchor: Element) -> list[float] | None:
+        try:
+            return await ui.run_javascript(_ANCHOR_POSITION % {"id": self._box.id, "anchor": anchor.id}, timeout=2)
+        except TimeoutError:
+            return None
+
+    def _keep_in_place(self, anchor: Element, position: list[float] | None) -> None:
+        if position is None:
+            return
+        relative, old_offset = position
+        ui.run_javascript(
+            _KEEP_ANCHOR_IN_PLACE
+            % {"id": self._box.id, "anchor": anchor.id, "relative": relative, "old_offset": old_offset}
+        )
+
+    # The rows
+
+    def _append(self, message: MessagePublic) -> None:
+        with self._rows_box:
+            self._rows[message.id] = self._render(message)
+        self._ids.append(message.id)
+
+    def _insert(self, message: MessagePublic, index: int | None = None) -> None:
+        if index is None:
+            index = next(i for i, known in enumerate(self._ids) if known > message.id)
+        with self._rows_box:
+            row = self._render(message)
+        row.move(target_index=index)
+        self._rows[message.id] = row
+        self._ids.insert(index, message.id)
+
+    def _trim_oldest(self) -> None:
+        while len(self._ids) > MAX_RENDERED:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        self._rows.pop(self._ids.pop(0)).delete()
+        self._has_older = True
+        self._update_top()
+
+    def _drop_newest(self) -> None:
+        self._rows.pop(self._ids.pop()).delete()
+        self._at_live_edge = False
+
+    def _note_unseen(self) -> None:
+        self._unseen += 1
+        self._new_button.text = "New messages"
+        self._new_button.visible = True
+
+    def _update_top(self) -> None:
+        if self._has_older:
+            self._top.set_text("Scroll up for earlier messages")
+        elif self._ids:
+            self._top.set_text(f"This is the beginning of {self._room_name}.")
+        else:
+            self._top.set_text(f"No messages in {self._room_name} yet. Say hello!")
+
+    def _render(self, message: MessagePublic) -> Element:
+        """One message: four elements at most (each element costs CPU on every viewer)."""
+        with ui.element("div").classes(
+            "grid grid-cols-[auto_1fr] items-baseline gap-x-2 px-4 py-1.5 hover:bg-slate-100 dark:hover:bg-slate-800/60"
+        ) as row:
+            row.props["data-testid"] = "message"
+            row.mark("message")
+            row.props["data-message-id"] = str(message.id)
+            author = ui.label(message.author.display_name).classes("font-semibold text-sm truncate max-w-[16rem]")
+            author.props["data-testid"] = "message-author"
+            author.mark("message-author")
+            author.style(f"color: {_name_colour(message.author.id)}")
+            stamp = ui.label(self._format_time(message.created_at)).classes("text-xs text-slate-400")
+            stamp.props["title"] = message.created_at.astimezone(self.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
+            if message.image is not None:
+                image = ui.element("img").classes("chat-thumb col-span-2 mt-1")
+                image.props.update(
+                    {
+                        "data-testid": "message-image",
+                        "src": message.image.thumbnail_url,
+                        "width": str(_fit(message.image.width, message.image.height)[0]),
+                        "height": str(_fit(message.image.width, message.image.height)[1]),
+                        "loading": "lazy",
+                        "alt": f"Image from {message.author.display_name}",
+                    }
+                )
+                image.mark("message-image")
+                url = message.image.url
+                image.on("click", lambda: self._on_image_click(url))
+            if message.text:
+                text = ui.label(message.text).classes("chat-message-text col-span-2 text-[15px] leading-snug")
+                text.props["data-testid"] = "message-text"
+                text.mark("message-text")
+        return row
+
+    def _format_time(self, moment: datetime) -> str:
+        local = moment.astimezone(self.timezone)
+        today = datetime.now(self.timezone).date()
+        return local.strftime("%H:%M") if local.date() == today else local.strftime("%b %d, %H:%M")
+
+
+def _name_colour(guest_id: int) -> str:
+    digest = hashlib.blake2s(str(guest_id).encode(), digest_size=1).digest()[0]
+    return NAME_COLOURS[digest % len(NAME_COLOURS)]
+
+
+def _fit(width: int, height: int, box: int = 320) -> tuple[int, int]:
+    """Display size of a thumbnail: known up front so the layout never jumps when it loads."""
+    scale = min(1.0, box / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))

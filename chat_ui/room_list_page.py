@@ -1,0 +1,140 @@
+"""`/`: every public room, live, and a form to create one."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from nicegui import ui
+
+from chat_ui.page_frame import PageFrame
+from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPublic
+from services import rooms
+from services.errors import Conflict, InvalidInput
+from services.events import ROOMS_CHANNEL, RoomCreated, RoomEvent, RoomUpdated
+
+
+async def room_list_page(frame: PageFrame) -> None:
+    context = frame.context
+    known: dict[int, RoomPublic] = {}
+
+    with ui.column().classes("w-full max-w-3xl mx-auto px-4 py-6 gap-4"):
+        with ui.row().classes("w-full items-center"):
+            with ui.column().classes("gap-0"):
+                ui.label("Rooms").classes("text-2xl font-bold")
+                ui.label("Pick a room and start talking — no sign-up needed.").classes("text-slate-500")
+            ui.space()
+            ui.button("New room", icon="add", on_click=lambda: dialog.open()).props(
+                "unelevated no-caps rounded data-testid=create-room-button"
+            ).mark("create-room-button")
+
+        @ui.refreshable
+        def room_list() -> None:
+            ordered = sorted(known.values(), key=_activity, reverse=True)
+            with ui.column().classes("w-full gap-3").props("data-testid=room-list").mark("room-list"):
+                if not ordered:
+                    with ui.card().classes("w-full items-center py-10 text-slate-500"):
+                        ui.icon("forum", size="48px").classes("text-slate-300")
+                        ui.label("No rooms yet. Create the first one!")
+                for room in ordered:
+                    _room_card(room)
+
+        room_list()
+
+    async def create() -> None:
+        name_input.error = None
+        if not name_input.validate():
+            return
+        try:
+            room = await rooms.create(
+                db=context.db,
+                bus=context.bus,
+                owner_id=frame.guest.id,
+                name=name_input.value or "",
+                description=description_input.value or "",
+            )
+        except (Conflict, InvalidInput) as error:
+            name_input.error = error.detail[0].upper() + error.detail[1:]
+            return
+        dialog.close()
+        ui.navigate.to(f"/rooms/{room.slug}")
+
+    dialog, name_input, description_input = _create_room_dialog(on_submit=create)
+
+    def on_event(event: RoomEvent) -> None:
+        if isinstance(event, RoomCreated | RoomUpdated):
+            known[event.room.id] = event.room
+            room_list.refresh()  # a handful of cards, changed rarely: a refresh is cheaper than bookkeeping
+
+    await context.feeds.subscribe(ROOMS_CHANNEL, on_event)  # subscribe first, then load: nothing falls between
+    for room in await context.db.run(rooms.list_rooms):
+        known.setdefault(room.id, room)
+    room_list.refresh()
+
+
+def _room_card(room: RoomPublic) -> None:
+    with (
+        ui.link(target=f"/rooms/{room.slug}").classes("w-full no-underline text-inherit"),
+        ui.card()
+        .props("flat bordered data-testid=room-item")
+        .mark("room-item")
+        .classes("w-full cursor-pointer hover:shadow-md transition-shadow dark:bg-slate-800"),
+        ui.row().classes("w-full items-center no-wrap gap-4"),
+    ):
+        with ui.avatar(color="primary", text_color="white", size="44px", rounded=True):
+            ui.label(room.name[:1].upper())
+        with ui.column().classes("gap-0 min-w-0 flex-1"):
+            ui.label(room.name).classes("text-base font-semibold truncate w-full").props("data-testid=room-name").mark(
+                "room-name"
+            )
+            if room.description:
+                ui.label(room.description).classes("text-sm text-slate-500 truncate w-full")
+        with ui.column().classes("items-end gap-0 text-xs text-slate-500 shrink-0"):
+            members = "member" if room.member_count == 1 else "members"
+            ui.label(f"{room.member_count} {members}")
+            ui.label(_when(room.last_message_at) if room.last_message_at else "no messages yet")
+
+
+def _create_room_dialog(*, on_submit: Callable[[], Awaitable[None]]) -> tuple[ui.dialog, ui.input, ui.textarea]:
+    with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full gap-3"):
+        ui.label("Create a room").classes("text-lg font-semibold")
+        name_input = (
+            ui.input("Name", validation=_name_problem)
+            .props(f"outlined autofocus counter maxlength={ROOM_NAME_MAX + 10} data-testid=room-name-input")
+            .mark("room-name-input")
+            .classes("w-full")
+            .on("keydown.enter", on_submit)
+        )
+        description_input = (
+            ui.textarea("Description (optional)")
+            .props(f"outlined autogrow maxlength={ROOM_DESCRIPTION_MAX} data-testid=room-description-input")
+            .mark("room-description-input")
+            .classes("w-full")
+        )
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+            ui.button("Create", on_click=on_submit).props("unelevated no-caps data-testid=create-room-submit").mark(
+                "create-room-submit"
+            )
+    return dialog, name_input, description_input
+
+
+def _name_problem(value: str) -> str | None:
+    try:
+        rooms.validate_room_name(value or "")
+    except InvalidInput as error:
+        return error.detail[0].upper() + error.detail[1:]
+    return None
+
+
+def _activity(room: RoomPublic) -> datetime:
+    return room.last_message_at or room.created_at
+
+
+def _when(moment: datetime) -> str:
+    seconds = (datetime.now(moment.tzinfo) - moment).total_seconds()
+    if seconds < 60:
+        return "active just now"
+    if seconds < 3600:
+        return f"active {int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"active {int(seconds // 3600)} h ago"
+    return f"active {int(seconds // 86400)} d ago"

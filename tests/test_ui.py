@@ -1,0 +1,108 @@
+"""The pages through NiceGUI's simulated User: no browser, the real app (main.py) on SQLite."""
+
+import os
+import re
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from nicegui import core
+from nicegui.testing import User
+from nicegui.testing.user_simulation import user_simulation
+
+from tests.support import ROOT, free_port
+
+UserFactory = Callable[[], User]
+
+
+@pytest.fixture
+async def users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[UserFactory]:
+    """Simulated visitors of one app instance; each call is a new browser."""
+    monkeypatch.setattr(sys, "argv", ["main.py"])
+    for name in [name for name in os.environ if name.startswith("CHAT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CHAT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CHAT_PORT", str(free_port()))
+    async with user_simulation(main_file=ROOT / "main.py") as first:
+        spare = [first]
+
+        def new_user() -> User:
+            visitor = spare.pop() if spare else User(
+                httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test")
+            )
+            # The browser would answer these scripts; the simulation has no browser.
+            visitor.javascript_rules[re.compile(r".*resolvedOptions\(\)\.timeZone")] = lambda _: "Europe/Berlin"
+            return visitor
+
+        yield new_user
+
+
+async def create_room(user: User, name: str) -> None:
+    await user.open("/")
+    user.find(marker="create-room-button").click()
+    user.find(marker="room-name-input").type(name)
+    user.find(marker="create-room-submit").click()
+    await user.should_see(marker="room-title")
+
+
+async def test_a_first_visit_gets_a_guest_name_and_an_empty_room_list(users: UserFactory) -> None:
+    user = users()
+    await user.open("/")
+    name = user.find(marker="current-user-name").elements.pop()
+    assert name.text.startswith("Guest ")
+    await user.should_see("No rooms yet")
+
+
+async def test_creating_a_room_lands_in_it_and_lists_it(users: UserFactory) -> None:
+    user = users()
+    await create_room(user, "Book club")
+    await user.should_see("Book club")
+    await user.should_see("No messages in Book club yet. Say hello!")
+    other = users()
+    await other.open("/")
+    await other.should_see("Book club")
+
+
+async def test_a_taken_room_name_is_refused_inline(users: UserFactory) -> None:
+    user = users()
+    await create_room(user, "Lobby")
+    await user.open("/")
+    user.find(marker="create-room-button").click()
+    user.find(marker="room-name-input").type("LOBBY")
+    user.find(marker="create-room-submit").click()
+    await user.should_see("exists already")
+
+
+async def test_two_visitors_see_each_others_messages_live(users: UserFactory) -> None:
+    alice, bob = users(), users()
+    await create_room(alice, "Lobby")
+    await bob.open("/rooms/lobby")
+    bob.find(marker="message-input").type("Hi from Bob")
+    bob.find(marker="send-button").click()
+    await alice.should_see("Hi from Bob")
+    await bob.should_see("Hi from Bob")
+    alice.find(marker="message-input").type("<b>not bold</b>")
+    alice.find(marker="send-button").click()
+    await bob.should_see("<b>not bold</b>")
+
+
+async def test_renaming_changes_the_name_in_the_header(users: UserFactory) -> None:
+    user = users()
+    await user.open("/")
+    user.find(marker="profile-button").click()
+    user.find(marker="display-name-input").clear().type("Ada Lovelace")
+    user.find(marker="display-name-save").click()
+    await user.should_see("You are now Ada Lovelace")
+    assert user.find(marker="current-user-name").elements.pop().text == "Ada Lovelace"
+    await user.open("/")
+    assert user.find(marker="current-user-name").elements.pop().text == "Ada Lovelace"
+
+
+async def test_an_unknown_room_shows_a_way_back(users: UserFactory) -> None:
+    user = users()
+    await user.open("/rooms/no-such-room")
+    await user.should_see("This room does not exist")
+    user.find("Back to all rooms").click()
+    await user.should_see(marker="room-list")
