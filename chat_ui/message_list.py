@@ -6,6 +6,7 @@ scrolling far back unloads the newest ones, and the "new messages" button (or sc
 down again) brings them back from the database.
 """
 
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -26,7 +27,12 @@ NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777"
 _SCROLL_TO_BOTTOM = """
 const el = getHtmlElement(%(id)s); if (!el) return;
 const until = performance.now() + %(ms)s;
-const step = () => { el.scrollTop = el.scrollHeight; if (performance.now() < until) requestAnimationFrame(step); };
+let last = -1;
+const step = () => {
+  if (last >= 0 && el.scrollTop < last - 2) return;  // the reader scrolled up meanwhile: leave them there
+  el.scrollTop = el.scrollHeight; last = el.scrollTop;
+  if (performance.now() < until) requestAnimationFrame(step);
+};
 step();
 """
 _ANCHOR_POSITION = """
@@ -34,13 +40,17 @@ const el = getHtmlElement(%(id)s), anchor = getHtmlElement(%(anchor)s);
 return el && anchor ? [anchor.offsetTop - el.scrollTop, anchor.offsetTop] : null;
 """
 _KEEP_ANCHOR_IN_PLACE = """
-const el = getHtmlElement(%(id)s), until = performance.now() + 2000;
-const step = () => {
-  const anchor = getHtmlElement(%(anchor)s);
-  if (el && anchor && anchor.offsetTop !== %(old_offset)s) { el.scrollTop = anchor.offsetTop - %(relative)s; return; }
-  if (performance.now() < until) requestAnimationFrame(step);
-};
-step();
+return new Promise((done) => {
+  const el = getHtmlElement(%(id)s), until = performance.now() + 2000;
+  const step = () => {
+    const anchor = getHtmlElement(%(anchor)s);
+    if (el && anchor && anchor.offsetTop !== %(old_offset)s) {
+      el.scrollTop = anchor.offsetTop - %(relative)s; return done(true);
+    }
+    if (performance.now() < until) requestAnimationFrame(step); else done(false);
+  };
+  step();
+});
 """
 
 PageLoader = Callable[[int | None, int | None], Awaitable[MessagePage]]  # (before, after) -> page
@@ -186,7 +196,7 @@ class MessageList:
             while len(self._ids) > MAX_RENDERED:
                 self._drop_newest()
             self._update_top()
-            self._keep_in_place(anchor, position)
+            await self._keep_in_place(anchor, position)
         finally:
             self._busy = False
 
@@ -204,7 +214,7 @@ class MessageList:
                 position = await self._anchor_position(anchor)
                 for _ in range(overflow):
                     self._drop_oldest()
-                self._keep_in_place(anchor, position)
+                await self._keep_in_place(anchor, position)
             if self._at_live_edge:
                 self._new_button.visible = self._unseen > 0 and not self._at_bottom
         finally:
@@ -216,14 +226,14 @@ class MessageList:
         except TimeoutError:
             return None
 
-    def _keep_in_place(self, anchor: Element, position: list[float] | None) -> None:
+    async def _keep_in_place(self, anchor: Element, position: list[float] | None) -> None:
+        """Wait until the browser laid out the change, then put the anchor back where the reader saw it."""
         if position is None:
             return
         relative, old_offset = position
-        ui.run_javascript(
-            _KEEP_ANCHOR_IN_PLACE
-            % {"id": self._box.id, "anchor": anchor.id, "relative": relative, "old_offset": old_offset}
-        )
+        values = {"id": self._box.id, "anchor": anchor.id, "relative": relative, "old_offset": old_offset}
+        with contextlib.suppress(TimeoutError):
+            await ui.run_javascript(_KEEP_ANCHOR_IN_PLACE % values, timeout=3)
 
     # The rows
 

@@ -29,8 +29,10 @@ async def users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         spare = [first]
 
         def new_user() -> User:
-            visitor = spare.pop() if spare else User(
-                httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test")
+            visitor = (
+                spare.pop()
+                if spare
+                else User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
             )
             # The browser would answer these scripts; the simulation has no browser.
             visitor.javascript_rules[re.compile(r".*resolvedOptions\(\)\.timeZone")] = lambda _: "Europe/Berlin"

@@ -1,0 +1,357 @@
+"""What a person sees: real Chromium (Playwright) against the app started as a real process.
+
+Markers are the data-testid values of CONTRACT section 4. Screenshots of the room page at
+desktop and phone sizes are written to test-artifacts/ (not committed).
+"""
+
+import io
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Error, Page, expect, sync_playwright
+
+from tests.support import ROOT, AppProcess, running_app, unavailable, unique
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LIVE = 2_000  # ms: a message must reach every open view within this
+ARTIFACTS = ROOT / "test-artifacts"
+AT_BOTTOM = """() => { const el = document.querySelector('[data-testid=message-list]');
+                      return el.scrollTop + el.clientHeight >= el.scrollHeight - 5; }"""
+
+
+def chromium_path() -> str | None:
+    """CHAT_TEST_CHROMIUM, else Debian's chromium, else Playwright's own download (None)."""
+    return os.environ.get("CHAT_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        except Error as error:
+            unavailable(f"Chromium cannot start (install Debian's chromium or run `playwright install`): {error}")
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
+    data_dir = tmp_path_factory.mktemp("browser-app")
+    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir), CHAT_MAX_UPLOAD_MB="1") as app:
+        yield app
+
+
+@pytest.fixture
+def new_page(browser: Browser, chat: AppProcess) -> Iterator[Any]:
+    """Opens pages, each in a browser context of its own (a different visitor)."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(
+        path: str = "/", *, width: int = 1280, height: int = 800, context: BrowserContext | None = None
+    ) -> Page:
+        if context is None:
+            context = browser.new_context(viewport={"width": width, "height": height}, base_url=chat.url)
+            contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.client = httpx.Client(base_url=url, timeout=10)
+        token = self.client.post("/api/v1/guests", json={"display_name": "Api Bot"}).json()["token"]
+        self.auth = {"Authorization": f"Bearer {token}"}
+
+    def room(self, name: str | None = None) -> str:
+        response = self.client.post("/api/v1/rooms", json={"name": name or unique("Room")}, headers=self.auth)
+        assert response.status_code == 201, response.text
+        return response.json()["slug"]
+
+    def say(self, slug: str, text: str) -> int:
+        response = self.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": text}, headers=self.auth)
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+
+@pytest.fixture
+def api(chat: AppProcess) -> Iterator[Api]:
+    api = Api(chat.url)
+    yield api
+    api.client.close()
+
+
+def open_room(new_page: Any, slug: str, **size: int) -> Page:
+    page = new_page(f"/rooms/{slug}", **size)
+    expect(page.get_by_test_id("room-title")).to_be_visible()
+    expect(page.get_by_test_id("message-input")).to_be_editable()
+    return page
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_test_id("message-input").fill(text)
+    page.get_by_test_id("send-button").click()
+
+
+def message_texts(page: Page) -> list[str]:
+    return page.get_by_test_id("message-text").all_inner_texts()
+
+
+def rendered_ids(page: Page) -> list[int]:
+    return [
+        int(i) for i in page.eval_on_selector_all("[data-testid=message]", "els => els.map(e => e.dataset.messageId)")
+    ]
+
+
+# Live messages
+
+
+def test_two_browsers_see_each_others_messages_and_api_posts(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    alice, bob = open_room(new_page, slug), open_room(new_page, slug)
+    send(alice, "Hello Bob")
+    expect(bob.get_by_test_id("message-text").last).to_have_text("Hello Bob", timeout=LIVE)
+    expect(alice.get_by_test_id("message-text").last).to_have_text("Hello Bob", timeout=LIVE)
+    send(bob, "Hi Alice")
+    expect(alice.get_by_test_id("message-text").last).to_have_text("Hi Alice", timeout=LIVE)
+    api.say(slug, "Posted by a script")
+    for page in (alice, bob):
+        expect(page.get_by_test_id("message-text").last).to_have_text("Posted by a script", timeout=LIVE)
+        expect(page.get_by_test_id("message-author").last).to_have_text("Api Bot")
+        assert message_texts(page) == ["Hello Bob", "Hi Alice", "Posted by a script"]
+
+
+def test_an_uploaded_image_shows_in_both_browsers(new_page: Any, api: Api, tmp_path: Path) -> None:
+    slug = api.room()
+    alice, bob = open_room(new_page, slug), open_room(new_page, slug)
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (900, 600), "tomato").save(photo)
+    alice.locator("[data-testid=image-upload] input[type=file]").set_input_files(photo)
+    for page in (alice, bob):
+        image = page.get_by_test_id("message-image").last
+        expect(image).to_be_visible(timeout=LIVE + 3_000)
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") == 400  # the thumbnail, not the original
+    bob.get_by_test_id("message-image").last.click()
+    expect(bob.locator(".q-dialog img")).to_be_visible()
+
+
+def test_a_file_that_is_not_an_image_gets_a_clear_notice(new_page: Any, api: Api, tmp_path: Path) -> None:
+    slug = api.room()
+    page = open_room(new_page, slug)
+    fake = tmp_path / "cat.png"
+    fake.write_text("I am text, not a cat")
+    page.locator("[data-testid=image-upload] input[type=file]").set_input_files(fake)
+    expect(page.locator(".q-notification").filter(has_text="not a readable")).to_be_visible(timeout=5_000)
+    assert page.get_by_test_id("message").count() == 0
+
+
+def test_markup_in_a_message_is_shown_literally(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    page = open_room(new_page, slug)
+    markup = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b> & <script>alert(1)</script>"
+    send(page, markup)
+    text = page.get_by_test_id("message-text").last
+    expect(text).to_have_text(markup, timeout=LIVE)
+    assert text.locator("b, img, script").count() == 0
+    assert page.title() != "pwned"
+
+
+def test_enter_sends_and_shift_enter_adds_a_line(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    page = open_room(new_page, slug)
+    field = page.get_by_test_id("message-input")
+    field.click()
+    field.type("first line")
+    field.press("Shift+Enter")
+    field.type("second line")
+    assert page.get_by_test_id("message").count() == 0
+    field.press("Enter")
+    expect(page.get_by_test_id("message-text").last).to_have_text("first line\nsecond line", timeout=LIVE)
+    expect(field).to_have_value("")
+
+
+# History
+
+
+def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    ids = [api.say(slug, f"history {n}") for n in range(300)]
+    page = open_room(new_page, slug)
+    expect(page.get_by_test_id("message")).to_have_count(50)
+    listing = page.get_by_test_id("message-list")
+    page.wait_for_function(AT_BOTTOM)  # opens at the bottom
+    seen = set(rendered_ids(page))
+    for _ in range(20):
+        first = rendered_ids(page)[0]
+        if first == ids[0]:
+            break
+        listing.evaluate("el => { el.scrollTop = 0; }")
+        page.wait_for_function(
+            "first => document.querySelector('[data-testid=message]').dataset.messageId != first", arg=str(first)
+        )
+        current = rendered_ids(page)
+        assert current == sorted(set(current)), "rendered in order, never twice"
+        assert len(current) <= 200, "a view holds a bounded number of messages"
+        # The reader's place is kept: the message that was first is still where the reader left it.
+        page.wait_for_function(
+            """first => { const el = document.querySelector(`[data-message-id="${first}"]`);
+                          const box = document.querySelector('[data-testid=message-list]');
+                          return el && Math.abs(el.offsetTop - box.scrollTop) < 400; }""",
+            arg=str(first),
+            timeout=3_000,
+        )
+        seen.update(current)
+    assert rendered_ids(page)[0] == ids[0]
+    assert sorted(seen) == ids
+    expect(page.get_by_text("This is the beginning of")).to_be_visible()
+
+
+def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    for n in range(80):
+        api.say(slug, f"filler {n}")
+    page = open_room(new_page, slug)
+    listing = page.get_by_test_id("message-list")
+    page.wait_for_function(AT_BOTTOM)
+    page.wait_for_timeout(600)  # the page follows the bottom for 400 ms after opening, while images settle
+    listing.evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
+    page.wait_for_timeout(300)
+    position = listing.evaluate("el => el.scrollTop")
+    api.say(slug, "while you were reading")
+    button = page.get_by_test_id("new-messages-button")
+    expect(button).to_be_visible(timeout=LIVE)
+    assert abs(listing.evaluate("el => el.scrollTop") - position) < 5
+    button.click()
+    expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
+    expect(button).to_be_hidden()
+    api.say(slug, "followed at the bottom")
+    expect(page.get_by_test_id("message-text").last).to_have_text("followed at the bottom", timeout=LIVE)
+    expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
+
+
+def test_a_reload_shows_every_message_once(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    page = open_room(new_page, slug)
+    for n in range(5):
+        send(page, f"before reload {n}")
+        expect(page.get_by_test_id("message-text").last).to_have_text(f"before reload {n}", timeout=LIVE)
+    api.say(slug, "while reloading")
+    page.reload()
+    expect(page.get_by_test_id("message-text").last).to_have_text("while reloading")
+    assert message_texts(page) == [f"before reload {n}" for n in range(5)] + ["while reloading"]
+
+
+# Guests and rooms
+
+
+def test_a_rename_survives_a_reload_and_a_browser_restart(browser: Browser, chat: AppProcess, new_page: Any) -> None:
+    page = new_page("/")
+    expect(page.get_by_test_id("current-user-name")).to_have_text(re.compile(r"^Guest \d{4}$"))
+    page.get_by_test_id("profile-button").click()
+    field = page.get_by_test_id("display-name-input")
+    field.fill("x" * 33)
+    expect(page.get_by_text("at most 32 characters")).to_be_visible()
+    field.fill("Ada Lovelace")
+    page.get_by_test_id("display-name-save").click()
+    expect(page.get_by_test_id("current-user-name")).to_have_text("Ada Lovelace")
+    page.reload()
+    expect(page.get_by_test_id("current-user-name")).to_have_text("Ada Lovelace")
+    # A browser restart keeps its cookies: a new context from the saved state is the same guest.
+    state = page.context.storage_state()
+    restarted = browser.new_context(storage_state=state, base_url=chat.url)
+    try:
+        again = restarted.new_page()
+        again.goto("/")
+        expect(again.get_by_test_id("current-user-name")).to_have_text("Ada Lovelace")
+    finally:
+        restarted.close()
+
+
+def test_creating_a_room_lands_in_it_and_others_see_it_listed(new_page: Any) -> None:
+    watcher = new_page("/")
+    expect(watcher.get_by_test_id("room-list")).to_be_attached()
+    page = new_page("/")
+    name = unique("Gardening")
+    page.get_by_test_id("create-room-button").click()
+    page.get_by_test_id("room-name-input").fill(name)
+    page.get_by_test_id("room-description-input").fill("Plants & soil")
+    page.get_by_test_id("create-room-submit").click()
+    expect(page.get_by_test_id("room-title")).to_have_text(name)
+    assert page.url.endswith("/rooms/" + name.lower())
+    expect(watcher.get_by_test_id("room-item").filter(has_text=name)).to_be_visible(timeout=LIVE)
+    watcher.get_by_test_id("room-item").filter(has_text=name).click()
+    expect(watcher.get_by_test_id("room-title")).to_have_text(name)
+
+
+def test_a_room_name_that_is_taken_or_empty_is_refused_inline(new_page: Any, api: Api) -> None:
+    taken = unique("Taken")
+    api.room(taken)
+    page = new_page("/")
+    page.get_by_test_id("create-room-button").click()
+    page.get_by_test_id("room-name-input").fill(taken.upper())
+    page.get_by_test_id("create-room-submit").click()
+    expect(page.get_by_text("exists already")).to_be_visible()
+    page.get_by_test_id("room-name-input").fill("   ")
+    page.get_by_test_id("create-room-submit").click()
+    expect(page.get_by_text("must not be empty")).to_be_visible()
+    assert "/rooms/" not in page.url
+
+
+def test_leaving_a_room_goes_back_to_the_list(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    page = open_room(new_page, slug)
+    page.get_by_test_id("leave-room-button").click()
+    expect(page.get_by_test_id("room-list")).to_be_attached()
+    assert page.url.rstrip("/") == page.url.split("/rooms/")[0].rstrip("/")
+
+
+def test_an_unknown_room_has_a_friendly_page(new_page: Any) -> None:
+    page = new_page("/rooms/no-such-room-here")
+    expect(page.get_by_text("This room does not exist")).to_be_visible()
+    page.get_by_role("button", name="Back to all rooms").click()
+    expect(page.get_by_test_id("room-list")).to_be_attached()
+
+
+# How it looks
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_screenshots_of_the_room_page(new_page: Any, api: Api, width: int, height: int, tmp_path: Path) -> None:
+    slug = api.room(unique("Python Café"))
+    for n in range(12):
+        api.say(slug, f"Message {n}: " + "a few words to wrap the line nicely " * (n % 3))
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 800), "teal").save(buffer, "JPEG")
+    api.client.post(f"/api/v1/rooms/{slug}/images", files={"file": ("p.jpg", buffer.getvalue())}, headers=api.auth)
+    api.say(slug, "<b>Markup</b> stays text,\nand newlines stay too.")
+    page = open_room(new_page, slug, width=width, height=height)
+    expect(page.get_by_test_id("message-image")).to_have_js_property("complete", True)
+    page.wait_for_timeout(500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"room-{width}x{height}.png"))
+    list_page = new_page("/", width=width, height=height)
+    expect(list_page.get_by_test_id("room-item").first).to_be_visible()
+    list_page.screenshot(path=str(ARTIFACTS / f"rooms-{width}x{height}.png"))
+    # Nothing spills sideways at phone width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
