@@ -20,10 +20,7 @@ class Composer:
         self._on_send = on_send
         self._on_image = on_image
         self._max_upload_bytes = max_upload_bytes
-        with ui.element("div").classes(
-            "w-full flex items-end gap-2 px-3 py-2 border-t border-slate-200 dark:border-slate-700 "
-            "bg-white dark:bg-slate-800"
-        ):
+        with ui.element("div").classes("chat-surface chat-border-top w-full flex items-end gap-2 px-3 py-2"):
             self._upload = (
                 ui.upload(
                     auto_upload=True,
@@ -38,7 +35,7 @@ class Composer:
             )
             ui.button(icon="image", on_click=lambda: self._upload.run_method("pickFiles")).props(
                 "flat round aria-label='Send an image'"
-            ).classes("text-slate-500 dark:text-slate-300").tooltip("Send an image")
+            ).classes("chat-muted").tooltip("Send an image")
             self._input = (
                 ui.textarea(placeholder="Write a message…")
                 .props(

@@ -16,16 +16,14 @@ class Header:
     def __init__(self, guest: GuestPublic, *, on_rename: Callable[[str], Awaitable[GuestPublic]]) -> None:
         self._on_rename = on_rename
         dark = ui.dark_mode(value=app.storage.user.get("dark"))  # None: follow the system
-        with ui.header().classes(
-            "items-center gap-3 px-4 py-2 bg-white dark:bg-slate-800 text-slate-900 dark:text-white shadow-sm"
-        ):
+        with ui.header().classes("chat-surface items-center gap-3 px-4 py-2 shadow-sm"):
             with ui.link(target="/").classes("flex items-center gap-2 no-underline text-inherit"):
                 ui.icon("forum", size="28px").classes("text-primary")
                 ui.label(theme.PRODUCT_NAME).classes("text-lg font-semibold tracking-tight")
             ui.space()
             ui.button(icon="dark_mode", on_click=lambda: self._toggle_dark(dark)).props(
                 "flat round dense aria-label='Toggle dark mode'"
-            ).classes("text-slate-500 dark:text-slate-300")
+            ).classes("chat-muted")
             with (
                 ui.button(on_click=self._open_profile)
                 .props("flat no-caps rounded data-testid=profile-button aria-label='Your profile'")

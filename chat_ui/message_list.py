@@ -279,9 +279,7 @@ class MessageList:
 
     def _render(self, message: MessagePublic) -> Element:
         """One message: four elements at most (each element costs CPU on every viewer)."""
-        with ui.element("div").classes(
-            "grid grid-cols-[auto_1fr] items-baseline gap-x-2 px-4 py-1.5 hover:bg-slate-100 dark:hover:bg-slate-800/60"
-        ) as row:
+        with ui.element("div").classes("chat-row grid grid-cols-[auto_1fr] items-baseline gap-x-2 px-4 py-1.5") as row:
             row.props["data-testid"] = "message"
             row.mark("message")
             row.props["data-message-id"] = str(message.id)

@@ -76,7 +76,7 @@ def _room_card(room: RoomPublic) -> None:
         ui.card()
         .props("flat bordered data-testid=room-item")
         .mark("room-item")
-        .classes("w-full cursor-pointer hover:shadow-md transition-shadow dark:bg-slate-800"),
+        .classes("w-full cursor-pointer hover:shadow-md transition-shadow"),
         ui.row().classes("w-full items-center no-wrap gap-4"),
     ):
         with ui.avatar(color="primary", text_color="white", size="44px", rounded=True):
@@ -98,7 +98,7 @@ def _create_room_dialog(*, on_submit: Callable[[], Awaitable[None]]) -> tuple[ui
         ui.label("Create a room").classes("text-lg font-semibold")
         name_input = (
             ui.input("Name", validation=_name_problem)
-            .props(f"outlined autofocus counter maxlength={ROOM_NAME_MAX + 10} data-testid=room-name-input")
+            .props(f"outlined autofocus maxlength={ROOM_NAME_MAX + 10} data-testid=room-name-input")
             .mark("room-name-input")
             .classes("w-full")
             .on("keydown.enter", on_submit)

@@ -29,7 +29,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     ui.page_title(room.name)
     ui.query(".nicegui-content").classes("p-0 h-[calc(100dvh-var(--chat-header,52px))] flex-nowrap gap-0")
 
-    with ui.column().classes("w-full max-w-4xl mx-auto h-full gap-0 no-wrap bg-white dark:bg-slate-900 shadow-sm"):
+    with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
         _room_bar(room, on_leave=lambda: leave())
         image_dialog, full_image = _image_dialog()
 
@@ -124,9 +124,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
 
 
 def _room_bar(room: RoomPublic, *, on_leave) -> None:  # type: ignore[no-untyped-def]
-    with ui.row().classes(
-        "w-full items-center no-wrap gap-3 px-4 py-2 border-b border-slate-200 dark:border-slate-700"
-    ):
+    with ui.row().classes("chat-border-bottom w-full items-center no-wrap gap-3 px-4 py-2"):
         ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
             "flat round dense aria-label='All rooms'"
         )

@@ -5,7 +5,20 @@ from nicegui import ui
 PRODUCT_NAME = "Chat"
 BRAND = "#4f46e5"  # indigo-600
 
+# Quasar switches dark mode with body.body--dark, so light and dark surfaces are written as CSS here
+# rather than with Tailwind's dark: variants, which follow a different switch.
 CSS = """
+body { background: #f8fafc; }
+body.body--dark { background: #0b1120; }
+.chat-surface { background: #ffffff; color: #0f172a; }
+body.body--dark .chat-surface { background: #111827; color: #e5e7eb; }
+.chat-border-top { border-top: 1px solid #e2e8f0; }
+.chat-border-bottom { border-bottom: 1px solid #e2e8f0; }
+body.body--dark .chat-border-top, body.body--dark .chat-border-bottom { border-color: #1f2937; }
+.chat-muted { color: #64748b; }
+body.body--dark .chat-muted { color: #94a3b8; }
+.chat-row:hover { background: #f1f5f9; }
+body.body--dark .chat-row:hover { background: #1f2937; }
 body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .chat-message-list { overflow-anchor: none; overscroll-behavior: contain; }
 .chat-message-text { white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -19,4 +32,3 @@ body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", 
 def apply() -> None:
     ui.colors(primary=BRAND, secondary="#0ea5e9", accent="#a855f7")
     ui.add_css(CSS)
-    ui.query("body").classes("bg-slate-50 dark:bg-slate-900")

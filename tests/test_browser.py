@@ -355,3 +355,32 @@ def test_screenshots_of_the_room_page(new_page: Any, api: Api, width: int, heigh
     list_page.screenshot(path=str(ARTIFACTS / f"rooms-{width}x{height}.png"))
     # Nothing spills sideways at phone width.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_lost_connection_catches_up_without_gaps_or_repeats(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    page = open_room(new_page, slug)
+    api.say(slug, "before the drop")
+    expect(page.get_by_test_id("message-text").last).to_have_text("before the drop", timeout=LIVE)
+    # Drop the connection the way a flaky network does; socket.io reconnects by itself once it can.
+    page.context.set_offline(True)
+    page.evaluate("window.socket.io.engine.close()")
+    api.say(slug, "while offline 1")
+    api.say(slug, "while offline 2")
+    page.wait_for_timeout(1_000)
+    assert message_texts(page) == ["before the drop"]
+    page.context.set_offline(False)
+    expect(page.get_by_test_id("message-text").last).to_have_text("while offline 2", timeout=8_000)
+    api.say(slug, "after the drop")
+    expect(page.get_by_test_id("message-text").last).to_have_text("after the drop", timeout=LIVE)
+    assert message_texts(page) == ["before the drop", "while offline 1", "while offline 2", "after the drop"]
+
+
+def test_an_image_over_the_limit_gets_a_clear_notice(new_page: Any, api: Api, tmp_path: Path) -> None:
+    slug = api.room()
+    page = open_room(new_page, slug)
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(1024 * 1024 + 100))  # the app allows 1 MB here
+    page.locator("[data-testid=image-upload] input[type=file]").set_input_files(big)
+    expect(page.locator(".q-notification").filter(has_text="at most 1 MB")).to_be_visible(timeout=5_000)
+    assert page.get_by_test_id("message").count() == 0
