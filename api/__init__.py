@@ -4,6 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api import guests, health, media, rooms
+from api.body_limit import BodySizeLimit
 from services.context import AppContext
 from services.errors import ServiceError
 
@@ -17,6 +18,7 @@ def install(app: FastAPI, context: AppContext) -> None:
     app.include_router(health.router)
     app.include_router(media.router)
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_upload_bytes)
 
 
 async def _service_error(_request: Request, error: ServiceError) -> JSONResponse:

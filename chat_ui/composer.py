@@ -44,7 +44,8 @@ class Composer:
                 )
                 .mark("message-input")
                 .classes("flex-1")
-                .on("keydown.enter.exact.prevent", self._send)
+                # Enter that confirms an input method's candidate (Japanese, Chinese, ...) must not send.
+                .on("keydown.enter.exact.prevent", self._send, js_handler="(e) => { if (!e.isComposing) emit(); }")
             )
             self._button = (
                 ui.button(icon="send", on_click=self._send)
@@ -60,7 +61,7 @@ class Composer:
         if not text:
             return
         self._input.value = ""  # cleared at once so a second Enter cannot send it twice
-        if not await self._on_send(text):
+        if not await self._on_send(text) and not (self._input.value or "").strip():
             self._input.value = text  # refused or failed: nothing the user typed is lost
 
     async def _uploaded(self, event: events.UploadEventArguments) -> None:

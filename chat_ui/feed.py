@@ -53,13 +53,17 @@ class RoomFeeds:
 
     async def subscribe(self, channel: str, callback: Callable[[RoomEvent], Any]) -> None:
         """Call `callback` with every event on `channel` for as long as the current page lives."""
+        client = context.client
         async with self._lock:
             feed = self._feeds.get(channel)
             if feed is None:
                 feed = self._feeds[channel] = RoomFeed(channel, await self._bus.subscribe(channel))
             feed.viewers += 1
+        if client.is_deleted:  # the page closed while the subscription was being set up
+            await self._release(channel)
+            return
         feed.event.subscribe(callback)
-        context.client.on_delete(lambda: background_tasks.create(self._release(channel)))
+        client.on_delete(lambda: background_tasks.create(self._release(channel)))
 
     async def _release(self, channel: str) -> None:
         async with self._lock:

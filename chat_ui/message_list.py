@@ -67,6 +67,8 @@ class MessageList:
         self._at_live_edge = True  # the newest rendered message is the room's newest
         self._at_bottom = True
         self._busy = False
+        self._generation = 0
+        self._latest_seen = 0  # the highest id announced live, rendered or not
         self._unseen = 0
         self.timezone = ZoneInfo("UTC")
 
@@ -98,15 +100,13 @@ class MessageList:
     # What the page calls
 
     @property
-    def newest_id(self) -> int | None:
-        return self._ids[-1] if self._ids and self._at_live_edge else None
-
-    @property
     def rendered_ids(self) -> list[int]:
         return list(self._ids)
 
     def show_page(self, page: MessagePage) -> None:
-        """Replace everything with this page (the room's newest messages)."""
+        """Replace everything with this page of the room's newest messages."""
+        self._generation += 1  # whatever was loading is now out of date
+        self._busy = False
         self._rows_box.clear()
         self._rows.clear()
         self._ids.clear()
@@ -114,25 +114,30 @@ class MessageList:
             self._append(message)
         self._has_older = page.has_more
         self._at_live_edge = True
+        self._at_bottom = True
         self._unseen = 0
         self._new_button.visible = False
         self._update_top()
         self.scroll_to_bottom()
 
-    def add(self, message: MessagePublic) -> None:
-        """A live message: appended where it belongs, followed if the reader is at the bottom."""
+    async def add(self, message: MessagePublic, *, own: bool = False) -> None:
+        """A live message: appended where it belongs, followed if the reader is at the bottom
+        or sent it. Messages newer than the window only count as unseen until it catches up."""
+        self._latest_seen = max(self._latest_seen, message.id)
         if message.id in self._rows:
             return
         if not self._at_live_edge:
-            self._note_unseen()
+            if own:
+                await self.jump_to_latest()
+            else:
+                self._note_unseen()
             return
         if self._ids and message.id < self._ids[-1]:
-            if message.id < self._ids[0]:
-                return  # older than the window: paging will bring it
-            self._insert(message)
+            if message.id > self._ids[0]:
+                self._insert(message)  # announced out of order (two instances): put it in its place
             return
         self._append(message)
-        if self._at_bottom:
+        if self._at_bottom or own:
             self._trim_oldest()
             self.scroll_to_bottom()
         else:
@@ -140,10 +145,10 @@ class MessageList:
             if len(self._ids) > MAX_RENDERED:
                 self._drop_newest()
 
-    def add_page(self, page: MessagePage) -> None:
-        """Messages fetched to catch up after a gap (reconnect): only the new ones are added."""
-        for message in page.messages:
-            self.add(message)
+    async def catch_up(self) -> None:
+        """After a gap (reconnect, bus resync): fetch whatever is newer than the window's end."""
+        if self._at_live_edge:
+            await self._fill_to_edge(self._generation, force=True)
 
     def remove(self, message_id: int) -> None:
         row = self._rows.pop(message_id, None)
@@ -160,17 +165,19 @@ class MessageList:
             self._unseen = 0
             self.scroll_to_bottom()
             return
-        self.show_page(await self._load(None, None))
+        self._generation += 1
+        generation = self._generation
+        page = await self._load(None, None)
+        if generation == self._generation:
+            self.show_page(page)
+            await self._fill_to_edge(self._generation)
 
-    # Scrolling
+    # Loading as the reader scrolls. Every load notes the generation it started in and drops its
+    # result if another load (or a jump to the latest) replaced the window meanwhile.
 
     async def _on_scroll(self, event: object) -> None:
         args = getattr(event, "args", None) or {}
-        top, height, view = (
-            float(args.get("top", 0)),
-            float(args.get("height", 0)),
-            float(args.get("view", 0)),
-        )
+        top, height, view = (float(args.get(key, 0)) for key in ("top", "height", "view"))
         self._at_bottom = top + view >= height - AT_BOTTOM_PX
         if self._at_bottom and self._at_live_edge:
             self._unseen = 0
@@ -183,12 +190,15 @@ class MessageList:
             await self._load_newer()
 
     async def _load_older(self) -> None:
+        generation = self._generation
         self._busy = True
         try:
             self._top.set_text("Loading earlier messages…")
             anchor = self._rows[self._ids[0]]
             page = await self._load(self._ids[0], None)
             position = await self._anchor_position(anchor)
+            if generation != self._generation:
+                return
             for index, message in enumerate(page.messages):
                 if message.id not in self._rows:
                     self._insert(message, index=index)
@@ -198,27 +208,52 @@ class MessageList:
             self._update_top()
             await self._keep_in_place(anchor, position)
         finally:
-            self._busy = False
+            if generation == self._generation:
+                self._busy = False
 
     async def _load_newer(self) -> None:
+        generation = self._generation
         self._busy = True
         try:
             page = await self._load(None, self._ids[-1])
-            for message in page.messages:
-                if message.id not in self._rows:
-                    self._append(message)
+            if generation != self._generation:
+                return
+            fresh = [message for message in page.messages if message.id not in self._rows]
+            overflow = max(0, len(self._ids) + len(fresh) - MAX_RENDERED)
+            # The first row that stays is the anchor: measured before the change, put back after it.
+            anchor = self._rows[self._ids[overflow]] if 0 < overflow < len(self._ids) else None
+            position = await self._anchor_position(anchor) if anchor else None
+            if generation != self._generation:
+                return
+            for message in fresh:
+                self._append(message)
+            for _ in range(overflow):
+                self._drop_oldest()
+            self._at_bottom = False  # the new rows are below the view
             self._at_live_edge = not page.has_more
-            overflow = len(self._ids) - MAX_RENDERED
-            if overflow > 0:
-                anchor = self._rows[self._ids[overflow]]
-                position = await self._anchor_position(anchor)
-                for _ in range(overflow):
-                    self._drop_oldest()
+            if anchor is not None:
                 await self._keep_in_place(anchor, position)
             if self._at_live_edge:
-                self._new_button.visible = self._unseen > 0 and not self._at_bottom
+                await self._fill_to_edge(generation)
+                self._new_button.visible = self._unseen > 0
         finally:
-            self._busy = False
+            if generation == self._generation:
+                self._busy = False
+
+    async def _fill_to_edge(self, generation: int, *, force: bool = False) -> None:
+        """Load what was announced while the window was away from the newest messages (or,
+        with force, whatever exists after its end), so that nothing falls between."""
+        while generation == self._generation and self._at_live_edge:
+            newest = self._ids[-1] if self._ids else 0
+            if not force and self._latest_seen <= newest:
+                return
+            page = await self._load(None, newest)
+            if generation != self._generation:
+                return
+            for message in page.messages:
+                await self.add(message)
+            if not page.has_more or not page.messages:
+                return
 
     async def _anchor_position(self, anchor: Element) -> list[float] | None:
         try:

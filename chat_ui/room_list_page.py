@@ -9,7 +9,7 @@ from chat_ui.page_frame import PageFrame
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPublic
 from services import rooms
 from services.errors import Conflict, InvalidInput
-from services.events import ROOMS_CHANNEL, RoomCreated, RoomEvent, RoomUpdated
+from services.events import ROOMS_CHANNEL, Resync, RoomActivity, RoomCreated, RoomEvent, RoomUpdated
 
 
 async def room_list_page(frame: PageFrame) -> None:
@@ -59,10 +59,18 @@ async def room_list_page(frame: PageFrame) -> None:
 
     dialog, name_input, description_input = _create_room_dialog(on_submit=create)
 
-    def on_event(event: RoomEvent) -> None:
+    async def on_event(event: RoomEvent) -> None:
         if isinstance(event, RoomCreated | RoomUpdated):
             known[event.room.id] = event.room
-            room_list.refresh()  # a handful of cards, changed rarely: a refresh is cheaper than bookkeeping
+        elif isinstance(event, RoomActivity):
+            room = next((room for room in known.values() if room.slug == event.room), None)
+            if room is None:
+                return
+            known[room.id] = room.model_copy(update={"last_message_at": event.last_message_at})
+        elif isinstance(event, Resync):  # the bus had a gap: start again from the database
+            known.clear()
+            known.update({room.id: room for room in await context.db.run(rooms.list_rooms)})
+        room_list.refresh()  # a few cards, changed rarely (activity is throttled): cheaper than bookkeeping
 
     await context.feeds.subscribe(ROOMS_CHANNEL, on_event)  # subscribe first, then load: nothing falls between
     for room in await context.db.run(rooms.list_rooms):

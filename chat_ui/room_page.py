@@ -1,6 +1,5 @@
 """`/rooms/{slug}`: a room's messages, live, with the composer."""
 
-import asyncio
 import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +70,10 @@ async def room_page(frame: PageFrame, slug: str) -> None:
             except ServiceError as error:
                 ui.notify(f"{name}: {error.detail}", type="negative")
                 return False
+            except Exception:
+                log.exception("sending an image failed")
+                ui.notify(f"{name} could not be sent. Please try again.", type="negative")
+                return False
             finally:
                 notice.dismiss()
             return True
@@ -93,21 +96,15 @@ async def room_page(frame: PageFrame, slug: str) -> None:
 
     async def apply(event: RoomEvent) -> None:
         if isinstance(event, MessageCreated):
-            message_list.add(event.message)
+            await message_list.add(event.message, own=event.message.author.id == frame.guest.id)
         elif isinstance(event, MessageDeleted):
             message_list.remove(event.message_id)
         elif isinstance(event, Resync):
             await catch_up()
 
     async def catch_up() -> None:
-        """After a gap in the bus, fetch what was missed from the database."""
-        newest = message_list.newest_id
-        while newest is not None:
-            page = await load(None, newest)
-            message_list.add_page(page)
-            if not page.has_more or not page.messages:
-                return
-            newest = page.messages[-1].id
+        """After a gap in the bus or the socket, fetch what was missed from the database."""
+        await message_list.catch_up()
 
     await context.feeds.subscribe(room_channel(slug), on_event)
     client = ui_context.client
@@ -151,7 +148,7 @@ async def _browser_timezone() -> ZoneInfo:
     try:
         name = await ui.run_javascript("return Intl.DateTimeFormat().resolvedOptions().timeZone", timeout=3)
         return ZoneInfo(str(name))
-    except (TimeoutError, ZoneInfoNotFoundError, ValueError, asyncio.CancelledError):
+    except (TimeoutError, ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 

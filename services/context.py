@@ -1,9 +1,11 @@
 """The running app's parts (settings, database, bus, media), and the checks made before serving."""
 
+import contextlib
 import errno
 import os
 import secrets
 import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,17 +95,19 @@ def _storage_secret(settings: Settings) -> str:
     if settings.storage_secret:
         return settings.storage_secret.get_secret_value()
     path = settings.data_dir / "storage_secret"
-    try:
+    if path.exists():
         return path.read_text().strip()
-    except FileNotFoundError:
-        secret = secrets.token_urlsafe(32)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another instance on this data dir wrote it a moment ago
-            return path.read_text().strip()
+    # Written whole under a temporary name, then linked into place: an instance starting at the
+    # same moment either wins the link or reads the winner's complete file, never a half-written one.
+    fd, temporary = tempfile.mkstemp(dir=settings.data_dir, prefix=".storage_secret-")
+    try:
         with os.fdopen(fd, "w") as file:
-            file.write(secret)
-        return secret
+            file.write(secrets.token_urlsafe(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()
 
 
 def _redact(url: str) -> str:

@@ -1,5 +1,6 @@
 """Events that travel on the bus: small, JSON-able, public fields only."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -37,6 +38,14 @@ class RoomUpdated(BaseModel):
     room: RoomPublic
 
 
+class RoomActivity(BaseModel):
+    """A room had a new message; at most one every few seconds per room and instance."""
+
+    type: Literal["room.activity"] = "room.activity"
+    room: str  # slug
+    last_message_at: datetime
+
+
 class Resync(BaseModel):
     """Never published: a bus tells its local subscribers this after a gap (a lost Redis
     connection, an overflowing queue) so that views reload what they may have missed."""
@@ -44,7 +53,10 @@ class Resync(BaseModel):
     type: Literal["bus.resync"] = "bus.resync"
 
 
-RoomEvent = Annotated[MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | Resync, Field(discriminator="type")]
+RoomEvent = Annotated[
+    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | Resync,
+    Field(discriminator="type"),
+]
 _adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)
 
 

@@ -1,5 +1,6 @@
 """Messages: send text or an image, and page through a room's history by id (keyset)."""
 
+import time
 from functools import partial
 
 import anyio.to_thread
@@ -13,8 +14,8 @@ from models.room import Room
 from services import media as media_keys
 from services.bus import EventBus
 from services.database import Database
-from services.errors import InvalidInput
-from services.events import MessageCreated, encode, room_channel
+from services.errors import InvalidInput, NotFound
+from services.events import ROOMS_CHANNEL, MessageCreated, RoomActivity, encode, room_channel
 from services.images import ProcessedImage, check_size, process_image
 from services.media import MediaStore
 from services.rooms import ensure_membership, room_by_slug
@@ -49,12 +50,14 @@ def create_image_message(
 def _insert(
     session: Session, *, room_slug: str, author_id: int, kind: str, text: str, image: Image | None = None
 ) -> MessagePublic:
-    room = room_by_slug(session, room_slug)
+    # Lock the room's row first (PostgreSQL; SQLite serialises writers anyway): concurrent senders
+    # in one room then take ids and times in commit order, so a reader catching up with
+    # ?after=<last id> never misses a message that commits late with a smaller id.
+    room = session.exec(select(Room).where(Room.slug == room_slug).with_for_update()).first()
+    if room is None:
+        raise NotFound(f"no room {room_slug!r}")
     assert room.id is not None
     message = Message(room_id=room.id, author_id=author_id, kind=kind, text=text, image_id=image and image.id)
-    # Touch the room row first: on PostgreSQL this takes the room's row lock, so concurrent
-    # senders in one room take message ids in commit order, and a reader catching up with
-    # ?after=<last id> can never miss a message that commits late with a smaller id.
     session.exec(  # type: ignore[call-overload]
         update(Room)
         .where(col(Room.id) == room.id)
@@ -182,6 +185,29 @@ def _check_room_exists(*, session: Session, slug: str) -> None:
 
 async def _announce(bus: EventBus, message: MessagePublic) -> None:
     await bus.publish(room_channel(message.room), encode(MessageCreated(room=message.room, message=message)))
+    if _activity_throttle.due(message.room):
+        activity = RoomActivity(room=message.room, last_message_at=message.created_at)
+        await bus.publish(ROOMS_CHANNEL, encode(activity))
+
+
+class _Throttle:
+    """Room lists only need to know that a room is active, not of every message in it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last: dict[str, float] = {}
+
+    def due(self, key: str) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(key, -self.seconds) < self.seconds:
+            return False
+        if len(self._last) > 10_000:  # forget rooms long quiet rather than grow without end
+            self._last = {k: t for k, t in self._last.items() if now - t < self.seconds}
+        self._last[key] = now
+        return True
+
+
+_activity_throttle = _Throttle(seconds=3.0)
 
 
 def _store_files(media: MediaStore, processed: ProcessedImage, original_key: str, thumbnail_key: str) -> None:

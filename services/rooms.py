@@ -56,8 +56,8 @@ def create_room(*, session: Session, owner_id: int, name: str, description: str 
     session.add(room)
     try:
         session.flush()
-    except IntegrityError:  # another instance created the same name (or slug) a moment ago
-        raise Conflict(f"a room named {name!r} exists already") from None
+    except IntegrityError:  # another request took the same name, or the same address, a moment ago
+        raise Conflict(f"a room named {name!r} (or with the address /rooms/{room.slug}) was just created") from None
     assert room.id is not None
     session.add(Membership(room_id=room.id, guest_id=owner_id))
     session.flush()

@@ -4,6 +4,7 @@ once on SQLite with the in-process bus and once on PostgreSQL with Redis."""
 import io
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -364,3 +365,26 @@ def test_health_and_the_openapi_page(api: httpx.Client) -> None:
     assert api.get("/docs").status_code == 200
     paths = api.get("/openapi.json").json()["paths"]
     assert {"/api/v1/rooms", "/api/v1/guests", "/api/v1/rooms/{slug}/images", "/healthz"} <= set(paths)
+
+
+def test_a_chunked_upload_over_the_limit_is_413(api: httpx.Client) -> None:
+    """No Content-Length to go by: the body is counted as it arrives and refused past the limit."""
+    auth = new_guest(api)
+    slug = new_room(api, auth)["slug"]
+    boundary = "chunkedboundary"
+
+    def body() -> Iterator[bytes]:
+        yield f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n'.encode()
+        for _ in range(40):
+            yield b"\0" * (64 * 1024)  # 2.5 MB in all, against a 1 MB limit
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    headers = {**auth, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    response = api.post(f"/api/v1/rooms/{slug}/images", content=body(), headers=headers)
+    assert response.status_code == 413 and "MB" in response.json()["detail"]
+
+
+def test_the_pages_upload_route_refuses_oversized_bodies_too(api: httpx.Client) -> None:
+    too_big = b"\0" * (3 * 1024 * 1024)
+    response = api.post("/_nicegui/client/some-client/upload/some-upload", content=too_big)
+    assert response.status_code == 413

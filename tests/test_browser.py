@@ -232,6 +232,7 @@ def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: An
     for n in range(80):
         api.say(slug, f"filler {n}")
     page = open_room(new_page, slug)
+    expect(page.get_by_test_id("message")).to_have_count(50)
     listing = page.get_by_test_id("message-list")
     page.wait_for_function(AT_BOTTOM)
     page.wait_for_timeout(600)  # the page follows the bottom for 400 ms after opening, while images settle
@@ -384,3 +385,62 @@ def test_an_image_over_the_limit_gets_a_clear_notice(new_page: Any, api: Api, tm
     page.locator("[data-testid=image-upload] input[type=file]").set_input_files(big)
     expect(page.locator(".q-notification").filter(has_text="at most 1 MB")).to_be_visible(timeout=5_000)
     assert page.get_by_test_id("message").count() == 0
+
+
+def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    ids = [api.say(slug, f"long history {n}") for n in range(300)]
+    page = open_room(new_page, slug)
+    expect(page.get_by_test_id("message")).to_have_count(50)
+    listing = page.get_by_test_id("message-list")
+    page.wait_for_function(AT_BOTTOM)
+    for _ in range(20):  # up to the first message: the window unloads the newest ones on the way
+        if rendered_ids(page)[0] == ids[0]:
+            break
+        first = rendered_ids(page)[0]
+        listing.evaluate("el => { el.scrollTop = 0; }")
+        page.wait_for_function(
+            "f => document.querySelector('[data-testid=message]').dataset.messageId != f", arg=str(first)
+        )
+    assert rendered_ids(page)[-1] < ids[-1], "far back, the newest messages are unloaded"
+    api.say(slug, "arrived while reading old history")
+    expect(page.get_by_test_id("new-messages-button")).to_be_visible(timeout=LIVE)
+    for _ in range(20):  # and back down to the newest
+        if rendered_ids(page)[-1] > ids[-1]:
+            break
+        last = rendered_ids(page)[-1]
+        listing.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+        page.wait_for_function(
+            "l => [...document.querySelectorAll('[data-testid=message]')].pop().dataset.messageId != l",
+            arg=str(last),
+        )
+        current = rendered_ids(page)
+        assert current == sorted(set(current)) and len(current) <= 200
+    expect(page.get_by_test_id("message-text").last).to_have_text("arrived while reading old history")
+    api.say(slug, "live again")
+    expect(page.get_by_test_id("message-text").last).to_have_text("live again", timeout=LIVE)
+
+
+def test_your_own_message_scrolls_into_view_even_when_scrolled_up(new_page: Any, api: Api) -> None:
+    slug = api.room()
+    for n in range(60):
+        api.say(slug, f"filler {n}")
+    page = open_room(new_page, slug)
+    expect(page.get_by_test_id("message")).to_have_count(50)
+    page.wait_for_function(AT_BOTTOM)
+    page.wait_for_timeout(600)
+    page.get_by_test_id("message-list").evaluate("el => { el.scrollTop = el.scrollHeight / 3; }")
+    send(page, "my own words")
+    expect(page.get_by_test_id("message-text").last).to_have_text("my own words", timeout=LIVE)
+    expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
+
+
+def test_the_room_list_shows_activity_live(new_page: Any, api: Api) -> None:
+    name = unique("Quiet room")
+    slug = api.room(name)
+    page = new_page("/")
+    card = page.get_by_test_id("room-item").filter(has_text=name)
+    expect(card).to_contain_text("no messages yet")
+    api.say(slug, "wake up")
+    expect(card).to_contain_text("active just now", timeout=LIVE)
+    expect(page.get_by_test_id("room-item").first).to_contain_text(name)
