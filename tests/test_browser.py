@@ -194,25 +194,28 @@ def test_enter_sends_and_shift_enter_adds_a_line(new_page: Any, api: Api) -> Non
 # History
 
 
-def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(new_page: Any, api: Api) -> None:
+def open_long_room(new_page: Any, api: Api, count: int = 300) -> tuple[Page, list[int]]:
+    """A room with `count` messages, opened at the bottom showing the newest 50."""
     slug = api.room()
-    ids = [api.say(slug, f"history {n}") for n in range(300)]
+    ids = [api.say(slug, f"history {n}") for n in range(count)]
     page = open_room(new_page, slug)
     expect(page.get_by_test_id("message")).to_have_count(50)
+    page.wait_for_function(AT_BOTTOM)
+    return page, ids
+
+
+def scroll_up_to_the_first(page: Page, first_id: int) -> Iterator[list[int]]:
+    """Scroll the list to its top until the room's first message shows; yields the rendered ids
+    after each page that loaded, once the reader's place has been restored."""
     listing = page.get_by_test_id("message-list")
-    page.wait_for_function(AT_BOTTOM)  # opens at the bottom
-    seen = set(rendered_ids(page))
     for _ in range(20):
         first = rendered_ids(page)[0]
-        if first == ids[0]:
-            break
+        if first == first_id:
+            return
         listing.evaluate("el => { el.scrollTop = 0; }")
         page.wait_for_function(
-            "first => document.querySelector('[data-testid=message]').dataset.messageId != first", arg=str(first)
+            "f => document.querySelector('[data-testid=message]').dataset.messageId != f", arg=str(first)
         )
-        current = rendered_ids(page)
-        assert current == sorted(set(current)), "rendered in order, never twice"
-        assert len(current) <= 200, "a view holds a bounded number of messages"
         # The reader's place is kept: the message that was first is still where the reader left it.
         page.wait_for_function(
             """first => { const el = document.querySelector(`[data-message-id="${first}"]`);
@@ -221,6 +224,16 @@ def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(ne
             arg=str(first),
             timeout=3_000,
         )
+        yield rendered_ids(page)
+    raise AssertionError("the first message never showed")
+
+
+def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(new_page: Any, api: Api) -> None:
+    page, ids = open_long_room(new_page, api)
+    seen = set(rendered_ids(page))
+    for current in scroll_up_to_the_first(page, ids[0]):
+        assert current == sorted(set(current)), "rendered in order, never twice"
+        assert len(current) <= 200, "a view holds a bounded number of messages"
         seen.update(current)
     assert rendered_ids(page)[0] == ids[0]
     assert sorted(seen) == ids
@@ -228,13 +241,9 @@ def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(ne
 
 
 def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: Any, api: Api) -> None:
-    slug = api.room()
-    for n in range(80):
-        api.say(slug, f"filler {n}")
-    page = open_room(new_page, slug)
-    expect(page.get_by_test_id("message")).to_have_count(50)
+    page, _ = open_long_room(new_page, api, count=80)
+    slug = page.url.rsplit("/", 1)[1]
     listing = page.get_by_test_id("message-list")
-    page.wait_for_function(AT_BOTTOM)
     page.wait_for_timeout(600)  # the page follows the bottom for 400 ms after opening, while images settle
     listing.evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
     page.wait_for_timeout(300)
@@ -388,20 +397,11 @@ def test_an_image_over_the_limit_gets_a_clear_notice(new_page: Any, api: Api, tm
 
 
 def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_page: Any, api: Api) -> None:
-    slug = api.room()
-    ids = [api.say(slug, f"long history {n}") for n in range(300)]
-    page = open_room(new_page, slug)
-    expect(page.get_by_test_id("message")).to_have_count(50)
+    page, ids = open_long_room(new_page, api)
+    slug = page.url.rsplit("/", 1)[1]
     listing = page.get_by_test_id("message-list")
-    page.wait_for_function(AT_BOTTOM)
-    for _ in range(20):  # up to the first message: the window unloads the newest ones on the way
-        if rendered_ids(page)[0] == ids[0]:
-            break
-        first = rendered_ids(page)[0]
-        listing.evaluate("el => { el.scrollTop = 0; }")
-        page.wait_for_function(
-            "f => document.querySelector('[data-testid=message]').dataset.messageId != f", arg=str(first)
-        )
+    for _ in scroll_up_to_the_first(page, ids[0]):
+        pass  # on the way up, the window unloads the newest messages
     assert rendered_ids(page)[-1] < ids[-1], "far back, the newest messages are unloaded"
     api.say(slug, "arrived while reading old history")
     expect(page.get_by_test_id("new-messages-button")).to_be_visible(timeout=LIVE)
@@ -422,12 +422,7 @@ def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_p
 
 
 def test_your_own_message_scrolls_into_view_even_when_scrolled_up(new_page: Any, api: Api) -> None:
-    slug = api.room()
-    for n in range(60):
-        api.say(slug, f"filler {n}")
-    page = open_room(new_page, slug)
-    expect(page.get_by_test_id("message")).to_have_count(50)
-    page.wait_for_function(AT_BOTTOM)
+    page, _ = open_long_room(new_page, api, count=60)
     page.wait_for_timeout(600)
     page.get_by_test_id("message-list").evaluate("el => { el.scrollTop = el.scrollHeight / 3; }")
     send(page, "my own words")

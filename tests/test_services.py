@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, timedelta
+from functools import partial
 
 import pytest
 from PIL import Image
@@ -285,30 +286,13 @@ async def test_a_refused_image_leaves_no_files_and_no_message(db: Database, tmp_
     bus, media = InMemoryBus(), LocalMediaStore(tmp_path)
     owner = (await db.run(guests.create_guest, display_name="Ada")).id
     room = await rooms.create(db=db, bus=bus, owner_id=owner, name="Photos")
+    send = partial(messages.send_image, db=db, bus=bus, media=media, max_bytes=1 << 20)
     with pytest.raises(UnsupportedMedia):
-        await messages.send_image(
-            db=db,
-            bus=bus,
-            media=media,
-            room_slug=room.slug,
-            author_id=owner,
-            data=b"not an image",
-            max_bytes=1 << 20,
-        )
+        await send(room_slug=room.slug, author_id=owner, data=b"not an image")
     with pytest.raises(NotFound):
-        await messages.send_image(
-            db=db, bus=bus, media=media, room_slug="nope", author_id=owner, data=_png(), max_bytes=1 << 20
-        )
+        await send(room_slug="nope", author_id=owner, data=_png())
     # An author that does not exist makes the insert fail after the files were written: they go again.
     with pytest.raises(IntegrityError):
-        await messages.send_image(
-            db=db,
-            bus=bus,
-            media=media,
-            room_slug=room.slug,
-            author_id=999_999,
-            data=_png(),
-            max_bytes=1 << 20,
-        )
+        await send(room_slug=room.slug, author_id=999_999, data=_png())
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
     assert (await db.run(messages.page_messages, room_slug=room.slug)).messages == []
