@@ -6,7 +6,7 @@ import os
 import secrets
 import socket
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
@@ -29,6 +29,8 @@ class AppContext:
     bus: EventBus
     media: MediaStore
     storage_secret: str
+    # Names this process in the X-Chat-Instance header: which instance a load balancer chose.
+    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     async def start(self) -> None:
         await self.bus.start()

@@ -5,16 +5,22 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import text
 from sqlmodel import Session
 
 from services.database import Database
+from tests.pages import CHROMIUM_ARGS, chromium_path
 from tests.support import (
     AppProcess,
+    PrivateRedis,
     create_postgres_database,
     drop_postgres_database,
+    private_redis_server,
     require_redis,
     running_app,
+    unavailable,
     unique,
 )
 
@@ -87,3 +93,21 @@ def app_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 def api(app_server: AppProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=app_server.url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    with private_redis_server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Real Chromium, one per test module (Playwright's sync API must not outlive a module's tests)."""
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        except PlaywrightError as error:
+            unavailable(f"Chromium cannot start (install Debian's chromium or run `playwright install`): {error}")
+        yield browser
+        browser.close()

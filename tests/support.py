@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -152,3 +153,68 @@ def wait_until_healthy(app: AppProcess, *, timeout: float) -> None:
                 return
         time.sleep(0.2)
     raise AssertionError(f"the app did not become healthy within {timeout} s:\n{app.log()}")
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, to stop and start without disturbing other tests."""
+
+    def __init__(self, port: int, directory: Path) -> None:
+        self.port, self.directory = port, directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=1).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError("the private Redis did not start within 10 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server is not installed")
+    server = PrivateRedis(free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@contextlib.contextmanager
+def private_redis_server(directory: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server is not installed")
+    server = PrivateRedis(free_port(), directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,46 +7,19 @@ desktop and phone sizes are written to test-artifacts/ (not committed).
 import io
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Error, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.support import ROOT, AppProcess, running_app, unavailable, unique
+from tests.pages import LIVE, Api, PageOpener, message_texts, open_room, page_opener, send
+from tests.support import ROOT, AppProcess, running_app, unique
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LIVE = 2_000  # ms: a message must reach every open view within this
 ARTIFACTS = ROOT / "test-artifacts"
 AT_BOTTOM = """() => { const el = document.querySelector('[data-testid=message-list]');
                       return el.scrollTop + el.clientHeight >= el.scrollHeight - 5; }"""
-
-
-def chromium_path() -> str | None:
-    """CHAT_TEST_CHROMIUM, else Debian's chromium, else Playwright's own download (None)."""
-    return os.environ.get("CHAT_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        except Error as error:
-            unavailable(f"Chromium cannot start (install Debian's chromium or run `playwright install`): {error}")
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -57,64 +30,16 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
 
 
 @pytest.fixture
-def new_page(browser: Browser, chat: AppProcess) -> Iterator[Any]:
-    """Opens pages, each in a browser context of its own (a different visitor)."""
-    contexts: list[BrowserContext] = []
-
-    def open_page(
-        path: str = "/", *, width: int = 1280, height: int = 800, context: BrowserContext | None = None
-    ) -> Page:
-        if context is None:
-            context = browser.new_context(viewport={"width": width, "height": height}, base_url=chat.url)
-            contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto(path)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-class Api:
-    def __init__(self, url: str) -> None:
-        self.client = httpx.Client(base_url=url, timeout=10)
-        token = self.client.post("/api/v1/guests", json={"display_name": "Api Bot"}).json()["token"]
-        self.auth = {"Authorization": f"Bearer {token}"}
-
-    def room(self, name: str | None = None) -> str:
-        response = self.client.post("/api/v1/rooms", json={"name": name or unique("Room")}, headers=self.auth)
-        assert response.status_code == 201, response.text
-        return response.json()["slug"]
-
-    def say(self, slug: str, text: str) -> int:
-        response = self.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": text}, headers=self.auth)
-        assert response.status_code == 201, response.text
-        return int(response.json()["id"])
+def new_page(browser: Browser, chat: AppProcess) -> Iterator[PageOpener]:
+    with page_opener(browser, chat.url) as open_page:
+        yield open_page
 
 
 @pytest.fixture
 def api(chat: AppProcess) -> Iterator[Api]:
     api = Api(chat.url)
     yield api
-    api.client.close()
-
-
-def open_room(new_page: Any, slug: str, **size: int) -> Page:
-    page = new_page(f"/rooms/{slug}", **size)
-    expect(page.get_by_test_id("room-title")).to_be_visible()
-    expect(page.get_by_test_id("message-input")).to_be_editable()
-    return page
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_test_id("message-input").fill(text)
-    page.get_by_test_id("send-button").click()
-
-
-def message_texts(page: Page) -> list[str]:
-    return page.get_by_test_id("message-text").all_inner_texts()
+    api.close()
 
 
 def rendered_ids(page: Page) -> list[int]:
@@ -126,7 +51,7 @@ def rendered_ids(page: Page) -> list[int]:
 # Live messages
 
 
-def test_two_browsers_see_each_others_messages_and_api_posts(new_page: Any, api: Api) -> None:
+def test_two_browsers_see_each_others_messages_and_api_posts(new_page: PageOpener, api: Api) -> None:
     slug = api.room()
     alice, bob = open_room(new_page, slug), open_room(new_page, slug)
     send(alice, "Hello Bob")
@@ -141,7 +66,7 @@ def test_two_browsers_see_each_others_messages_and_api_posts(new_page: Any, api:
         assert message_texts(page) == ["Hello Bob", "Hi Alice", "Posted by a script"]
 
 
-def test_an_uploaded_image_shows_in_both_browsers(new_page: Any, api: Api, tmp_path: Path) -> None:
+def test_an_uploaded_image_shows_in_both_browsers(new_page: PageOpener, api: Api, tmp_path: Path) -> None:
     slug = api.room()
     alice, bob = open_room(new_page, slug), open_room(new_page, slug)
     photo = tmp_path / "photo.png"
@@ -156,7 +81,7 @@ def test_an_uploaded_image_shows_in_both_browsers(new_page: Any, api: Api, tmp_p
     expect(bob.locator(".q-dialog img")).to_be_visible()
 
 
-def test_a_file_that_is_not_an_image_gets_a_clear_notice(new_page: Any, api: Api, tmp_path: Path) -> None:
+def test_a_file_that_is_not_an_image_gets_a_clear_notice(new_page: PageOpener, api: Api, tmp_path: Path) -> None:
     slug = api.room()
     page = open_room(new_page, slug)
     fake = tmp_path / "cat.png"
@@ -166,7 +91,7 @@ def test_a_file_that_is_not_an_image_gets_a_clear_notice(new_page: Any, api: Api
     assert page.get_by_test_id("message").count() == 0
 
 
-def test_markup_in_a_message_is_shown_literally(new_page: Any, api: Api) -> None:
+def test_markup_in_a_message_is_shown_literally(new_page: PageOpener, api: Api) -> None:
     slug = api.room()
     page = open_room(new_page, slug)
     markup = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b> & <script>alert(1)</script>"
@@ -177,7 +102,7 @@ def test_markup_in_a_message_is_shown_literally(new_page: Any, api: Api) -> None
     assert page.title() != "pwned"
 
 
-def test_enter_sends_and_shift_enter_adds_a_line(new_page: Any, api: Api) -> None:
+def test_enter_sends_and_shift_enter_adds_a_line(new_page: PageOpener, api: Api) -> None:
     slug = api.room()
     page = open_room(new_page, slug)
     field = page.get_by_test_id("message-input")
@@ -194,7 +119,7 @@ def test_enter_sends_and_shift_enter_adds_a_line(new_page: Any, api: Api) -> Non
 # History
 
 
-def open_long_room(new_page: Any, api: Api, count: int = 300) -> tuple[Page, list[int]]:
+def open_long_room(new_page: PageOpener, api: Api, count: int = 300) -> tuple[Page, list[int]]:
     """A room with `count` messages, opened at the bottom showing the newest 50."""
     slug = api.room()
     ids = [api.say(slug, f"history {n}") for n in range(count)]
@@ -228,7 +153,7 @@ def scroll_up_to_the_first(page: Page, first_id: int) -> Iterator[list[int]]:
     raise AssertionError("the first message never showed")
 
 
-def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(new_page: Any, api: Api) -> None:
+def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(new_page: PageOpener, api: Api) -> None:
     page, ids = open_long_room(new_page, api)
     seen = set(rendered_ids(page))
     for current in scroll_up_to_the_first(page, ids[0]):
@@ -240,7 +165,7 @@ def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(ne
     expect(page.get_by_text("This is the beginning of")).to_be_visible()
 
 
-def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: Any, api: Api) -> None:
+def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: PageOpener, api: Api) -> None:
     page, _ = open_long_room(new_page, api, count=80)
     slug = page.url.rsplit("/", 1)[1]
     listing = page.get_by_test_id("message-list")
@@ -260,7 +185,7 @@ def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: An
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
 
 
-def test_a_reload_shows_every_message_once(new_page: Any, api: Api) -> None:
+def test_a_reload_shows_every_message_once(new_page: PageOpener, api: Api) -> None:
     slug = api.room()
     page = open_room(new_page, slug)
     for n in range(5):
@@ -275,7 +200,9 @@ def test_a_reload_shows_every_message_once(new_page: Any, api: Api) -> None:
 # Guests and rooms
 
 
-def test_a_rename_survives_a_reload_and_a_browser_restart(browser: Browser, chat: AppProcess, new_page: Any) -> None:
+def test_a_rename_survives_a_reload_and_a_browser_restart(
+    browser: Browser, chat: AppProcess, new_page: PageOpener
+) -> None:
     page = new_page("/")
     expect(page.get_by_test_id("current-user-name")).to_have_text(re.compile(r"^Guest \d{4}$"))
     page.get_by_test_id("profile-button").click()
@@ -298,7 +225,7 @@ def test_a_rename_survives_a_reload_and_a_browser_restart(browser: Browser, chat
         restarted.close()
 
 
-def test_creating_a_room_lands_in_it_and_others_see_it_listed(new_page: Any) -> None:
+def test_creating_a_room_lands_in_it_and_others_see_it_listed(new_page: PageOpener) -> None:
     watcher = new_page("/")
     expect(watcher.get_by_test_id("room-list")).to_be_attached()
     page = new_page("/")
@@ -314,7 +241,7 @@ def test_creating_a_room_lands_in_it_and_others_see_it_listed(new_page: Any) -> 
     expect(watcher.get_by_test_id("room-title")).to_have_text(name)
 
 
-def test_a_room_name_that_is_taken_or_empty_is_refused_inline(new_page: Any, api: Api) -> None:
+def test_a_room_name_that_is_taken_or_empty_is_refused_inline(new_page: PageOpener, api: Api) -> None:
     taken = unique("Taken")
     api.room(taken)
     page = new_page("/")
@@ -328,7 +255,7 @@ def test_a_room_name_that_is_taken_or_empty_is_refused_inline(new_page: Any, api
     assert "/rooms/" not in page.url
 
 
-def test_leaving_a_room_goes_back_to_the_list(new_page: Any, api: Api) -> None:
+def test_leaving_a_room_goes_back_to_the_list(new_page: PageOpener, api: Api) -> None:
     slug = api.room()
     page = open_room(new_page, slug)
     page.get_by_test_id("leave-room-button").click()
@@ -336,7 +263,7 @@ def test_leaving_a_room_goes_back_to_the_list(new_page: Any, api: Api) -> None:
     assert page.url.rstrip("/") == page.url.split("/rooms/")[0].rstrip("/")
 
 
-def test_an_unknown_room_has_a_friendly_page(new_page: Any) -> None:
+def test_an_unknown_room_has_a_friendly_page(new_page: PageOpener) -> None:
     page = new_page("/rooms/no-such-room-here")
     expect(page.get_by_text("This room does not exist")).to_be_visible()
     page.get_by_role("button", name="Back to all rooms").click()
@@ -347,7 +274,7 @@ def test_an_unknown_room_has_a_friendly_page(new_page: Any) -> None:
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
-def test_screenshots_of_the_room_page(new_page: Any, api: Api, width: int, height: int, tmp_path: Path) -> None:
+def test_screenshots_of_the_room_page(new_page: PageOpener, api: Api, width: int, height: int, tmp_path: Path) -> None:
     slug = api.room(unique("Python Café"))
     for n in range(12):
         api.say(slug, f"Message {n}: " + "a few words to wrap the line nicely " * (n % 3))
@@ -367,7 +294,7 @@ def test_screenshots_of_the_room_page(new_page: Any, api: Api, width: int, heigh
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-def test_a_lost_connection_catches_up_without_gaps_or_repeats(new_page: Any, api: Api) -> None:
+def test_a_lost_connection_catches_up_without_gaps_or_repeats(new_page: PageOpener, api: Api) -> None:
     slug = api.room()
     page = open_room(new_page, slug)
     api.say(slug, "before the drop")
@@ -386,7 +313,7 @@ def test_a_lost_connection_catches_up_without_gaps_or_repeats(new_page: Any, api
     assert message_texts(page) == ["before the drop", "while offline 1", "while offline 2", "after the drop"]
 
 
-def test_an_image_over_the_limit_gets_a_clear_notice(new_page: Any, api: Api, tmp_path: Path) -> None:
+def test_an_image_over_the_limit_gets_a_clear_notice(new_page: PageOpener, api: Api, tmp_path: Path) -> None:
     slug = api.room()
     page = open_room(new_page, slug)
     big = tmp_path / "big.png"
@@ -396,7 +323,7 @@ def test_an_image_over_the_limit_gets_a_clear_notice(new_page: Any, api: Api, tm
     assert page.get_by_test_id("message").count() == 0
 
 
-def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_page: Any, api: Api) -> None:
+def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_page: PageOpener, api: Api) -> None:
     page, ids = open_long_room(new_page, api)
     slug = page.url.rsplit("/", 1)[1]
     listing = page.get_by_test_id("message-list")
@@ -421,7 +348,7 @@ def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_p
     expect(page.get_by_test_id("message-text").last).to_have_text("live again", timeout=LIVE)
 
 
-def test_your_own_message_scrolls_into_view_even_when_scrolled_up(new_page: Any, api: Api) -> None:
+def test_your_own_message_scrolls_into_view_even_when_scrolled_up(new_page: PageOpener, api: Api) -> None:
     page, _ = open_long_room(new_page, api, count=60)
     page.wait_for_timeout(600)
     page.get_by_test_id("message-list").evaluate("el => { el.scrollTop = el.scrollHeight / 3; }")
@@ -430,7 +357,7 @@ def test_your_own_message_scrolls_into_view_even_when_scrolled_up(new_page: Any,
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
 
 
-def test_the_room_list_shows_activity_live(new_page: Any, api: Api) -> None:
+def test_the_room_list_shows_activity_live(new_page: PageOpener, api: Api) -> None:
     name = unique("Quiet room")
     slug = api.room(name)
     page = new_page("/")

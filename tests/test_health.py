@@ -1,67 +1,11 @@
 """/healthz when Redis goes away and comes back, with a Redis server of the test's own."""
 
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-import redis
 
-from tests.support import free_port, running_app, unavailable
-
-
-class PrivateRedis:
-    def __init__(self, port: int, directory: Path) -> None:
-        self.port, self.directory = port, directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=self.port, socket_connect_timeout=1).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError("the private Redis did not start within 10 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server is not installed")
-    server = PrivateRedis(free_port(), tmp_path)
-    server.start()
-    yield server
-    server.stop()
+from tests.support import PrivateRedis, running_app
 
 
 def wait_for_health(url: str, status: int, timeout: float = 15) -> dict[str, str]:
