@@ -3,14 +3,13 @@
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import guests, health, media, rooms
 from api.body_limit import BodySizeLimit
 from api.instance_header import InstanceHeader
 from services.context import AppContext
+from services.database import DATABASE_DOWN
 from services.errors import ServiceError
 
 API_PREFIX = "/api/v1"
@@ -24,7 +23,7 @@ def install(app: FastAPI, context: AppContext) -> None:
     app.include_router(health.router)
     app.include_router(media.router)
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
-    for error in (OperationalError, InterfaceError, PoolTimeout):
+    for error in DATABASE_DOWN:
         app.add_exception_handler(error, _database_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_upload_bytes)
     app.add_middleware(InstanceHeader, instance=context.instance_id)
@@ -34,8 +33,22 @@ async def _service_error(_request: Request, error: ServiceError) -> JSONResponse
     return JSONResponse({"detail": error.detail}, status_code=error.status_code)
 
 
-async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    """The database is down or overloaded: the transaction rolled back, so nothing was half-saved."""
-    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, error)
-    body = {"detail": "the database is unavailable right now; nothing was saved, please try again"}
-    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+async def _database_unavailable(request: Request, error: Exception) -> Response:
+    """The database is down or overloaded: the transaction rolled back, so nothing was half-saved.
+    Scripts get a 503 with a reason; a person opening a page gets a page that tries again by itself."""
+    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, str(error).splitlines()[0])
+    headers = {"Retry-After": "5"}
+    if request.url.path.startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", ""):
+        body = {"detail": "the database is unavailable right now; nothing was saved, please try again"}
+        return JSONResponse(body, status_code=503, headers=headers)
+    return HTMLResponse(_UNAVAILABLE_PAGE, status_code=503, headers=headers)
+
+
+_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="3">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Chat is reconnecting</title>
+<style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;color:#334155}
+main{text-align:center;max-width:28rem}h1{font-size:1.4rem}</style></head>
+<body><main><h1>The chat cannot reach its database right now</h1>
+<p>Nothing is lost. This page tries again every few seconds.</p></main></body></html>
+"""

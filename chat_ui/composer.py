@@ -20,6 +20,7 @@ class Composer:
         self._on_send = on_send
         self._on_image = on_image
         self._max_upload_bytes = max_upload_bytes
+        self._sending = False
         with ui.element("div").classes("chat-surface chat-border-top w-full flex items-end gap-2 px-3 py-2"):
             self._upload = (
                 ui.upload(
@@ -58,11 +59,15 @@ class Composer:
 
     async def _send(self) -> None:
         text = (self._input.value or "").strip()
-        if not text:
+        if not text or self._sending:  # a second Enter while the first is on its way sends nothing twice
             return
-        self._input.value = ""  # cleared at once so a second Enter cannot send it twice
-        if not await self._on_send(text) and not (self._input.value or "").strip():
-            self._input.value = text  # refused or failed: nothing the user typed is lost
+        self._sending = True
+        try:
+            # The text stays in the field until it is saved: a refusal or an outage loses nothing.
+            if await self._on_send(text) and (self._input.value or "").strip() == text:
+                self._input.value = ""
+        finally:
+            self._sending = False
 
     async def _uploaded(self, event: events.UploadEventArguments) -> None:
         try:

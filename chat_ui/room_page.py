@@ -1,5 +1,6 @@
 """`/rooms/{slug}`: a room's messages, live, with the composer."""
 
+import asyncio
 import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,10 +13,12 @@ from chat_ui.page_frame import PageFrame
 from models.message import MessagePage
 from models.room import RoomPublic
 from services import messages, rooms
+from services.database import DATABASE_DOWN
 from services.errors import NotFound, ServiceError
 from services.events import MessageCreated, MessageDeleted, Resync, RoomEvent, room_channel
 
 log = logging.getLogger(__name__)
+RETRY_SECONDS = 2.0
 
 
 async def room_page(frame: PageFrame, slug: str) -> None:
@@ -48,6 +51,10 @@ async def room_page(frame: PageFrame, slug: str) -> None:
                 )
             except ServiceError as error:
                 ui.notify(error.detail, type="negative")
+                return False
+            except DATABASE_DOWN as error:
+                log.warning("a message could not be saved: %s", str(error).splitlines()[0])
+                ui.notify("The message could not be sent: the server cannot reach its database.", type="negative")
                 return False
             except Exception:
                 log.exception("sending a message failed")
@@ -110,7 +117,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     client = ui_context.client
     await client.connected(timeout=15)
     message_list.timezone = await _browser_timezone()
-    message_list.show_page(await load(None, None))
+    message_list.show_page(await _first_page(load))
     ready = True
     for event in waiting:
         await apply(event)
@@ -118,6 +125,25 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     # A socket that dropped and came back may have missed events: NiceGUI replays what it queued,
     # and this closes any remaining gap from the database.
     client.on_connect(catch_up)
+
+
+async def _first_page(load) -> MessagePage:  # type: ignore[no-untyped-def]
+    """The newest messages; while the database is unreachable, say so and keep trying."""
+    notice = None
+    while True:
+        try:
+            page = await load(None, None)
+        except DATABASE_DOWN as error:
+            log.warning("cannot load a room's history: %s", str(error).splitlines()[0])
+            if notice is None:
+                notice = ui.notification(
+                    "Cannot reach the database; retrying…", type="warning", spinner=True, timeout=None
+                )
+            await asyncio.sleep(RETRY_SECONDS)
+            continue
+        if notice is not None:
+            notice.dismiss()
+        return page
 
 
 def _room_bar(room: RoomPublic, *, on_leave) -> None:  # type: ignore[no-untyped-def]

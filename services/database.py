@@ -8,7 +8,8 @@ import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
@@ -16,6 +17,10 @@ T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed number: instances starting together take turns at migrating a shared PostgreSQL.
 MIGRATION_LOCK_ID = 7_310_455
+
+
+# What SQLAlchemy raises when the database is down or overloaded (as opposed to a bug).
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class DatabaseUnavailable(Exception):
