@@ -23,9 +23,19 @@ def build_parser() -> argparse.ArgumentParser:
         "CHAT_MAX_UPLOAD_MB (default 10), CHAT_RATE_LIMIT (default '20/10s', or 'off'), "
         "CHAT_DB_POOL_SIZE (PostgreSQL connections per instance; default 10).",
     )
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="open the chat in a desktop window instead of serving a browser; needs the 'native' extra "
+        "(pip install -e '.[native]'); data then lives in your user data folder unless CHAT_DATA_DIR says otherwise",
+    )
     parser.add_argument("--host", help="bind address [CHAT_HOST; default 127.0.0.1]")
-    parser.add_argument("--port", help=f"port [CHAT_PORT; default {DEFAULT_PORT}]")
-    parser.add_argument("--data-dir", help="SQLite file, session storage and media [CHAT_DATA_DIR; default ./data]")
+    parser.add_argument("--port", help=f"port [CHAT_PORT; default {DEFAULT_PORT}, in native mode a free port]")
+    parser.add_argument(
+        "--data-dir",
+        help="SQLite file, session storage and media "
+        "[CHAT_DATA_DIR; default ./data, in native mode the user data folder]",
+    )
     parser.add_argument(
         "--database-url",
         help="e.g. postgresql+psycopg://user:pw@host:5432/chat [CHAT_DATABASE_URL; default SQLite in the data dir]",
@@ -44,6 +54,12 @@ def fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.native:
+        check_native_support()
+        if sys.platform == "linux":  # pywebview would try GTK first and print its failure at length
+            os.environ.setdefault("PYWEBVIEW_GUI", "qt")
+        if args.data_dir is None and not os.environ.get("CHAT_DATA_DIR"):
+            args.data_dir = native_data_dir()
     flags = {
         "host": args.host,
         "port": args.port,
@@ -60,16 +76,42 @@ def main(argv: list[str] | None = None) -> None:
 
     from services.context import StartupError, prepare
 
-    port = settings.port or DEFAULT_PORT
+    port = settings.port or (free_port(settings.host) if args.native else DEFAULT_PORT)
     try:
         context = prepare(settings, port=port)
     except StartupError as error:
         fail(str(error))
         return
-    serve(context, port=port)
+    serve(context, port=port, native=args.native)
 
 
-def serve(context, *, port: int) -> None:  # type: ignore[no-untyped-def]
+def check_native_support() -> None:
+    """The desktop window is an optional extra: say in one line what to install when it is missing."""
+    try:
+        import webview  # noqa: F401
+    except ImportError:
+        fail(
+            "the desktop window needs pywebview: pip install -e '.[native]' "
+            "(Linux: Qt, as in the README; macOS and Windows: nothing else)"
+        )
+
+
+def native_data_dir() -> str:
+    """The user's application-data folder, so that the desktop app works from any current directory."""
+    import platformdirs
+
+    return platformdirs.user_data_dir("Chat", appauthor=False)
+
+
+def free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[no-untyped-def]
     # NiceGUI is imported only now: its storage path must point into the data dir first.
     storage_path = (context.settings.data_dir / "sessions").resolve()
     os.environ["NICEGUI_STORAGE_PATH"] = str(storage_path)
@@ -103,6 +145,8 @@ def serve(context, *, port: int) -> None:  # type: ignore[no-untyped-def]
         # Browser sessions (the guest's identity) outlive browser restarts: a year, renewed on each visit.
         session_middleware_kwargs={"max_age": 365 * 24 * 3600, "same_site": "lax"},
         reconnect_timeout=10,  # a phone switching networks keeps its page instead of reloading it
+        # window_size switches native mode on by itself, so it is only passed for the desktop window.
+        **({"native": True, "window_size": (1100, 760)} if native else {}),
     )
 
 
