@@ -21,7 +21,10 @@ body.body--dark .chat-muted { color: #94a3b8; }
 body.body--dark .chat-row:hover { background: #1f2937; }
 body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .chat-message-list { overflow-anchor: none; overscroll-behavior: contain; }
-.chat-message-text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.chat-message-text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 15px; line-height: 1.375; }
+.chat-author { font-weight: 600; font-size: 0.875rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+  max-width: 16rem; }
+.chat-time { font-size: 0.75rem; color: #94a3b8; }
 .chat-thumb {
   border-radius: 0.75rem; cursor: zoom-in; max-width: min(100%, 320px); height: auto;
   background: rgba(127, 127, 127, .15);

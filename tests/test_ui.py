@@ -1,14 +1,16 @@
 """The pages through NiceGUI's simulated User: no browser, the real app (main.py) on SQLite."""
 
+import asyncio
 import os
 import re
 import sys
 from collections.abc import AsyncIterator, Callable
+from html import unescape
 from pathlib import Path
 
 import httpx
 import pytest
-from nicegui import core
+from nicegui import ElementFilter, core
 from nicegui.testing import User
 from nicegui.testing.user_simulation import user_simulation
 
@@ -77,17 +79,43 @@ async def test_a_taken_room_name_is_refused_inline(users: UserFactory) -> None:
     await user.should_see("exists already")
 
 
+MESSAGE_TEXT = re.compile(r'data-testid="message-text"[^>]*>(.*?)</div>', re.S)
+
+
+def shown_texts(user: User) -> list[str]:
+    """The texts of the rendered messages, oldest first. Each row is one ui.html whose user text is
+    escaped, so unescaping it must give back exactly what was sent."""
+    with user:
+        rows = sorted(
+            ElementFilter(marker="message", local_scope=False), key=lambda row: int(row.props["data-message-id"])
+        )
+    return [unescape(match.group(1)) for row in rows if (match := MESSAGE_TEXT.search(row.content))]
+
+
+async def should_show(user: User, expected: list[str]) -> None:
+    for _ in range(50):
+        if shown_texts(user) == expected:
+            return
+        await asyncio.sleep(0.1)
+    assert shown_texts(user) == expected
+
+
 async def test_two_visitors_see_each_others_messages_live(users: UserFactory) -> None:
     alice, bob = users(), users()
     await create_room(alice, "Lobby")
     await bob.open("/rooms/lobby")
     bob.find(marker="message-input").type("Hi from Bob")
     bob.find(marker="send-button").click()
-    await alice.should_see("Hi from Bob")
-    await bob.should_see("Hi from Bob")
+    await should_show(alice, ["Hi from Bob"])
+    await should_show(bob, ["Hi from Bob"])
     alice.find(marker="message-input").type("<b>not bold</b>")
     alice.find(marker="send-button").click()
-    await bob.should_see("<b>not bold</b>")
+    await should_show(bob, ["Hi from Bob", "<b>not bold</b>"])
+    # Escaped on the way into the page: the browser shows the characters, it does not make them bold.
+    with bob:
+        assert any(
+            "&lt;b&gt;not bold&lt;/b&gt;" in row.content for row in ElementFilter(marker="message", local_scope=False)
+        )
 
 
 async def test_renaming_changes_the_name_in_the_header(users: UserFactory) -> None:
