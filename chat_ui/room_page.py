@@ -4,8 +4,8 @@ import asyncio
 import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from nicegui import background_tasks, ui
 from nicegui import context as ui_context
-from nicegui import ui
 
 from chat_ui.composer import Composer
 from chat_ui.message_list import MessageList
@@ -95,19 +95,20 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     ready = False
     waiting: list[RoomEvent] = []
 
-    async def on_event(event: RoomEvent) -> None:
+    # Synchronous on purpose: an async callback would cost a task per viewer per message.
+    def on_event(event: RoomEvent) -> None:
         if not ready:
             waiting.append(event)
             return
-        await apply(event)
+        apply(event)
 
-    async def apply(event: RoomEvent) -> None:
+    def apply(event: RoomEvent) -> None:
         if isinstance(event, MessageCreated):
-            await message_list.add(event.message, own=event.message.author.id == frame.guest.id)
+            message_list.add(event.message, own=event.message.author.id == frame.guest.id)
         elif isinstance(event, MessageDeleted):
             message_list.remove(event.message_id)
         elif isinstance(event, Resync):
-            await catch_up()
+            background_tasks.create(catch_up(), name="catch up after a bus gap", context=message_list.container)
 
     async def catch_up() -> None:
         """After a gap in the bus or the socket, fetch what was missed from the database."""
@@ -120,7 +121,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     message_list.show_page(await _first_page(load))
     ready = True
     for event in waiting:
-        await apply(event)
+        apply(event)
     composer.focus()
     # A socket that dropped and came back may have missed events: NiceGUI replays what it queued,
     # and this closes any remaining gap from the database.

@@ -83,13 +83,13 @@ MESSAGE_TEXT = re.compile(r'data-testid="message-text"[^>]*>(.*?)</div>', re.S)
 
 
 def shown_texts(user: User) -> list[str]:
-    """The texts of the rendered messages, oldest first. Each row is one ui.html whose user text is
+    """The texts of the rendered messages, oldest first. Each row is one element whose user text is
     escaped, so unescaping it must give back exactly what was sent."""
     with user:
         rows = sorted(
             ElementFilter(marker="message", local_scope=False), key=lambda row: int(row.props["data-message-id"])
         )
-    return [unescape(match.group(1)) for row in rows if (match := MESSAGE_TEXT.search(row.content))]
+    return [unescape(match.group(1)) for row in rows if (match := MESSAGE_TEXT.search(row.props["innerHTML"]))]
 
 
 async def should_show(user: User, expected: list[str]) -> None:
@@ -114,7 +114,8 @@ async def test_two_visitors_see_each_others_messages_live(users: UserFactory) ->
     # Escaped on the way into the page: the browser shows the characters, it does not make them bold.
     with bob:
         assert any(
-            "&lt;b&gt;not bold&lt;/b&gt;" in row.content for row in ElementFilter(marker="message", local_scope=False)
+            "&lt;b&gt;not bold&lt;/b&gt;" in row.props["innerHTML"]
+            for row in ElementFilter(marker="message", local_scope=False)
         )
 
 
