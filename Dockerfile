@@ -23,7 +23,7 @@ ENV PATH=/venv/bin:$PATH \
     CHAT_PORT=8080 \
     CHAT_DATA_DIR=/data
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin chat \
-    && mkdir -p /data && chown chat:chat /data
+    && mkdir -p /data /media && chown chat:chat /data /media
 COPY --from=build /venv /venv
 WORKDIR /data
 USER chat

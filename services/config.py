@@ -65,6 +65,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate like '20/10s', '60/1m' or 'off'")
         return value.strip()
 
+    @field_validator("storage_secret", "admin_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty line in an env file (CHAT_STORAGE_SECRET=) is a mistake, not a wish for a default:
+        # each instance would quietly generate its own secret and log every other one's visitors out.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is set but empty; give it a value or remove it")
+        return value
+
     @field_validator("redis_prefix")
     @classmethod
     def _prefix_shape(cls, value: str) -> str:

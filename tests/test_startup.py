@@ -89,6 +89,7 @@ def test_help_lists_every_option_with_its_environment_variable() -> None:
         pytest.param((), {"CHAT_PORT": "abc"}, "CHAT_PORT", id="port-not-a-number"),
         pytest.param((), {"CHAT_PORT": "70000"}, "CHAT_PORT", id="port-out-of-range"),
         pytest.param((), {"CHAT_RATE_LIMIT": "lots"}, "CHAT_RATE_LIMIT", id="rate-limit"),
+        pytest.param((), {"CHAT_STORAGE_SECRET": ""}, "CHAT_STORAGE_SECRET", id="storage-secret-blank"),
         pytest.param(("--redis-url", "http://x"), {}, "Redis", id="redis-scheme"),
         pytest.param(("--redis-url", "redis://127.0.0.1:1/0"), {}, "Redis", id="redis-unreachable"),
     ],
