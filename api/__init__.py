@@ -5,12 +5,13 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api import guests, health, media, rooms
+from api import admin, guests, health, media, rooms
 from api.body_limit import BodySizeLimit
 from api.instance_header import InstanceHeader
 from services.context import AppContext
 from services.database import DATABASE_DOWN
 from services.errors import ServiceError
+from services.rate_limit import RateLimited
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ def install(app: FastAPI, context: AppContext) -> None:
     app.state.chat = context
     app.include_router(guests.router, prefix=API_PREFIX)
     app.include_router(rooms.router, prefix=API_PREFIX)
+    app.include_router(admin.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(media.router)
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
@@ -30,7 +32,8 @@ def install(app: FastAPI, context: AppContext) -> None:
 
 
 async def _service_error(_request: Request, error: ServiceError) -> JSONResponse:
-    return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
 
 
 async def _database_unavailable(request: Request, error: Exception) -> Response:

@@ -70,7 +70,9 @@ async def history(
 @router.post("/{slug}/messages", status_code=201, response_model=MessagePublic)
 async def post_message(slug: str, body: MessageCreateIn, guest: CurrentGuest, context: Context) -> MessagePublic:
     """Text of 1-4000 characters after trimming."""
-    return await messages.send_text(db=context.db, bus=context.bus, room_slug=slug, author_id=guest.id, text=body.text)
+    return await messages.send_text(
+        db=context.db, bus=context.bus, room_slug=slug, author_id=guest.id, text=body.text, limiter=context.limiter
+    )
 
 
 _UPLOAD_SCHEMA: dict[str, Any] = {
@@ -120,4 +122,5 @@ async def post_image(slug: str, request: Request, guest: CurrentGuest, context: 
         data=data,
         caption=caption,
         max_bytes=max_bytes,
+        limiter=context.limiter,
     )

@@ -9,7 +9,15 @@ from chat_ui.page_frame import PageFrame
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPublic
 from services import rooms
 from services.errors import Conflict, InvalidInput
-from services.events import ROOMS_CHANNEL, Resync, RoomActivity, RoomCreated, RoomEvent, RoomUpdated
+from services.events import (
+    ROOMS_CHANNEL,
+    Resync,
+    RoomActivity,
+    RoomCreated,
+    RoomDeleted,
+    RoomEvent,
+    RoomUpdated,
+)
 
 
 async def room_list_page(frame: PageFrame) -> None:
@@ -67,6 +75,9 @@ async def room_list_page(frame: PageFrame) -> None:
             if room is None:
                 return
             known[room.id] = room.model_copy(update={"last_message_at": event.last_message_at})
+        elif isinstance(event, RoomDeleted):
+            for room_id in [room_id for room_id, room in known.items() if room.slug == event.room]:
+                del known[room_id]
         elif isinstance(event, Resync):  # the bus had a gap: start again from the database
             known.clear()
             known.update({room.id: room for room in await context.db.run(rooms.list_rooms)})

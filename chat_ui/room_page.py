@@ -15,7 +15,7 @@ from models.room import RoomPublic
 from services import messages, rooms
 from services.database import DATABASE_DOWN
 from services.errors import NotFound, ServiceError
-from services.events import MessageCreated, MessageDeleted, Resync, RoomEvent, room_channel
+from services.events import MessageCreated, MessageDeleted, Resync, RoomDeleted, RoomEvent, room_channel
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
@@ -47,7 +47,12 @@ async def room_page(frame: PageFrame, slug: str) -> None:
         async def send(text: str) -> bool:
             try:
                 await messages.send_text(
-                    db=context.db, bus=context.bus, room_slug=slug, author_id=frame.guest.id, text=text
+                    db=context.db,
+                    bus=context.bus,
+                    room_slug=slug,
+                    author_id=frame.guest.id,
+                    text=text,
+                    limiter=context.app.limiter,
                 )
             except ServiceError as error:
                 ui.notify(error.detail, type="negative")
@@ -73,6 +78,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
                     author_id=frame.guest.id,
                     data=data,
                     max_bytes=context.app.settings.max_upload_bytes,
+                    limiter=context.app.limiter,
                 )
             except ServiceError as error:
                 ui.notify(f"{name}: {error.detail}", type="negative")
@@ -109,6 +115,9 @@ async def room_page(frame: PageFrame, slug: str) -> None:
             message_list.remove(event.message_id)
         elif isinstance(event, Resync):
             background_tasks.create(catch_up(), name="catch up after a bus gap", context=message_list.container)
+        elif isinstance(event, RoomDeleted):
+            ui.notify(f"{room.name} was deleted by a moderator", type="warning")
+            ui.navigate.to("/")
 
     async def catch_up() -> None:
         """After a gap in the bus or the socket, fetch what was missed from the database."""

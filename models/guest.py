@@ -16,6 +16,7 @@ class Guest(SQLModel, table=True):
     # Only a hash of the token is kept: a leaked database does not leak identities.
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    banned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class GuestPublic(BaseModel):

@@ -25,6 +25,8 @@ class Message(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("image.id", ondelete="SET NULL"), nullable=True)
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Deleted messages stay as rows (ids never come back) but are never shown or paged again.
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
     # Every history query is "this room, ids before/after X": keyset paging walks this index.
     __table_args__ = (

@@ -16,6 +16,7 @@ from services.bus import EventBus, make_bus
 from services.config import Settings
 from services.database import Database, DatabaseUnavailable
 from services.media import LocalMediaStore, MediaStore
+from services.rate_limit import NoLimit, RateLimiter, make_limiter
 
 
 class StartupError(Exception):
@@ -29,6 +30,7 @@ class AppContext:
     bus: EventBus
     media: MediaStore
     storage_secret: str
+    limiter: RateLimiter = field(default_factory=NoLimit)
     # Names this process in the X-Chat-Instance header: which instance a load balancer chose.
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
@@ -59,6 +61,9 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
         bus=make_bus(settings.redis_url, prefix=settings.redis_prefix),
         media=LocalMediaStore(settings.effective_media_dir),
         storage_secret=_storage_secret(settings),
+        limiter=make_limiter(
+            settings.rate_limit_per_seconds, redis_url=settings.redis_url, prefix=settings.redis_prefix
+        ),
     )
 
 

@@ -46,6 +46,11 @@ class RoomActivity(BaseModel):
     last_message_at: datetime
 
 
+class RoomDeleted(BaseModel):
+    type: Literal["room.deleted"] = "room.deleted"
+    room: str  # slug
+
+
 class Resync(BaseModel):
     """Never published: a bus tells its local subscribers this after a gap (a lost Redis
     connection, an overflowing queue) so that views reload what they may have missed."""
@@ -54,7 +59,7 @@ class Resync(BaseModel):
 
 
 RoomEvent = Annotated[
-    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | Resync,
+    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | RoomDeleted | Resync,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)

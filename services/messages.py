@@ -14,12 +14,14 @@ from models.room import Room
 from services import media as media_keys
 from services.bus import EventBus
 from services.database import Database
-from services.errors import InvalidInput, NotFound
+from services.errors import Forbidden, InvalidInput, NotFound
 from services.events import ROOMS_CHANNEL, MessageCreated, RoomActivity, encode, room_channel
 from services.images import ProcessedImage, check_size, process_image
 from services.media import MediaStore
+from services.rate_limit import NoLimit, RateLimiter
 from services.rooms import ensure_membership, room_by_slug
 
+NO_LIMIT = NoLimit()
 PAGE_LIMIT_MAX = 100
 PAGE_LIMIT_DEFAULT = 50
 
@@ -57,6 +59,9 @@ def _insert(
     if room is None:
         raise NotFound(f"no room {room_slug!r}")
     assert room.id is not None
+    author = session.get(Guest, author_id)
+    if author is not None and author.banned_at is not None:
+        raise Forbidden("you have been banned from posting; you can still read")
     message = Message(room_id=room.id, author_id=author_id, kind=kind, text=text, image_id=image and image.id)
     session.exec(  # type: ignore[call-overload]
         update(Room)
@@ -66,7 +71,7 @@ def _insert(
     ensure_membership(session, room_id=room.id, guest_id=author_id)  # posting in a room joins it
     session.add(message)
     session.flush()
-    author = session.get(Guest, author_id)
+    author = author or session.get(Guest, author_id)
     assert author is not None
     return _public(message, room_slug=room.slug, author=author, image=image)
 
@@ -93,7 +98,7 @@ def page_messages(
         select(Message, Guest, Image)
         .join(Guest, col(Guest.id) == Message.author_id)
         .outerjoin(Image, col(Image.id) == Message.image_id)
-        .where(Message.room_id == room.id)
+        .where(Message.room_id == room.id, col(Message.deleted_at).is_(None))
     )
     if after is not None:
         query = query.where(col(Message.id) > after).order_by(col(Message.id).asc())
@@ -135,7 +140,10 @@ def _image_public(image: Image) -> ImagePublic:
 # Check, do, notify: what the UI and the API call.
 
 
-async def send_text(*, db: Database, bus: EventBus, room_slug: str, author_id: int, text: str) -> MessagePublic:
+async def send_text(
+    *, db: Database, bus: EventBus, room_slug: str, author_id: int, text: str, limiter: RateLimiter = NO_LIMIT
+) -> MessagePublic:
+    await limiter.hit(f"guest:{author_id}")
     message = await db.run(create_text_message, room_slug=room_slug, author_id=author_id, text=text)
     await _announce(bus, message)
     return message
@@ -151,10 +159,12 @@ async def send_image(
     data: bytes,
     caption: str = "",
     max_bytes: int,
+    limiter: RateLimiter = NO_LIMIT,
 ) -> MessagePublic:
     # Check: cheap refusals first, before any decoding work.
     check_size(len(data), max_bytes=max_bytes)
     validate_text(caption, allow_empty=True)
+    await limiter.hit(f"guest:{author_id}")
     await db.run(_check_room_exists, slug=room_slug)
     processed = await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
     # Do: the files first, then the rows; if the rows fail, the files go again.

@@ -123,6 +123,7 @@ def running_app(log_dir: Path, *, startup_timeout: float = 45, **settings: str) 
     """Start main.py with CHAT_* settings on a free port, wait for /healthz, stop it afterwards."""
     port = free_port()
     settings.setdefault("CHAT_PORT", str(port))
+    settings.setdefault("CHAT_RATE_LIMIT", "off")  # tests that seed hundreds of messages; the limit has its own
     port = int(settings["CHAT_PORT"])
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"app-{port}.log"

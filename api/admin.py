@@ -1,0 +1,54 @@
+"""Admin API: enabled only when CHAT_ADMIN_TOKEN is set (otherwise every route answers 404)."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import Context
+from models.guest import GuestPublic
+from services import moderation
+
+_bearer = HTTPBearer(auto_error=False, description="CHAT_ADMIN_TOKEN")
+
+
+async def require_admin(
+    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    token = context.settings.admin_token
+    if token is None:
+        raise HTTPException(404, "Not Found")
+    given = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else ""
+    if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+        raise HTTPException(
+            401, "send Authorization: Bearer <CHAT_ADMIN_TOKEN>", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+
+
+@router.delete("/messages/{message_id}", status_code=204)
+async def delete_message(message_id: int, context: Context) -> Response:
+    """The message leaves every open view live and never comes back through paging."""
+    await moderation.remove_message(db=context.db, bus=context.bus, message_id=message_id)
+    return Response(status_code=204)
+
+
+@router.delete("/rooms/{slug}", status_code=204)
+async def delete_room(slug: str, context: Context) -> Response:
+    """The room, its messages and its images are gone."""
+    await moderation.remove_room(db=context.db, bus=context.bus, media=context.media, slug=slug)
+    return Response(status_code=204)
+
+
+@router.post("/guests/{guest_id}/ban", response_model=GuestPublic)
+async def ban(guest_id: int, context: Context) -> GuestPublic:
+    """The guest can still read; posting answers 403."""
+    return await context.db.run(moderation.set_banned, guest_id=guest_id, banned=True)
+
+
+@router.delete("/guests/{guest_id}/ban", response_model=GuestPublic)
+async def unban(guest_id: int, context: Context) -> GuestPublic:
+    return await context.db.run(moderation.set_banned, guest_id=guest_id, banned=False)

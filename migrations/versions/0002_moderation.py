@@ -1,0 +1,29 @@
+"""moderation: deleted messages and banned guests
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("guest", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("banned_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("guest", schema=None) as batch_op:
+        batch_op.drop_column("banned_at")
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_column("deleted_at")

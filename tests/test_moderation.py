@@ -1,0 +1,140 @@
+"""Moderation through the admin API (CONTRACT section 5) and flood control, against the real app."""
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, expect
+
+from tests.pages import Api, open_room, page_opener, send
+from tests.support import AppProcess, running_app
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def moderated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
+    data_dir = tmp_path_factory.mktemp("moderated")
+    with running_app(
+        data_dir / "logs", CHAT_DATA_DIR=str(data_dir), CHAT_ADMIN_TOKEN=ADMIN_TOKEN, CHAT_RATE_LIMIT="5/2s"
+    ) as app:
+        yield app
+
+
+@pytest.fixture
+def admin(moderated: AppProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=moderated.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10) as client:
+        yield client
+
+
+def test_admin_routes_are_404_when_no_admin_token_is_set(tmp_path: Path) -> None:
+    with running_app(tmp_path / "logs", CHAT_DATA_DIR=str(tmp_path)) as app:
+        for method, path in (("DELETE", "/api/v1/admin/messages/1"), ("POST", "/api/v1/admin/guests/1/ban")):
+            response = httpx.request(method, app.url + path, headers={"Authorization": "Bearer anything"})
+            assert response.status_code == 404
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Basic {ADMIN_TOKEN}"])
+def test_admin_routes_refuse_a_missing_or_wrong_token(moderated: AppProcess, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    assert httpx.delete(f"{moderated.url}/api/v1/admin/messages/1", headers=headers).status_code == 401
+
+
+def test_a_deleted_message_leaves_the_history_for_good(moderated: AppProcess, admin: httpx.Client) -> None:
+    api = Api(moderated.url)
+    slug = api.room()
+    ids = [api.say(slug, f"m{n}") for n in range(4)]
+    assert admin.delete(f"/api/v1/admin/messages/{ids[1]}").status_code == 204
+    assert admin.delete(f"/api/v1/admin/messages/{ids[1]}").status_code == 404
+    page = api.client.get(f"/api/v1/rooms/{slug}/messages").json()
+    assert [m["text"] for m in page["messages"]] == ["m0", "m2", "m3"]
+    older = api.client.get(f"/api/v1/rooms/{slug}/messages", params={"before": ids[2]}).json()
+    assert [m["text"] for m in older["messages"]] == ["m0"]
+    api.close()
+
+
+def test_a_banned_guest_reads_but_cannot_post_until_unbanned(moderated: AppProcess, admin: httpx.Client) -> None:
+    api = Api(moderated.url, "Troll")
+    slug = api.room()
+    me = api.client.get("/api/v1/guests/me", headers=api.auth).json()
+    assert admin.post(f"/api/v1/admin/guests/{me['id']}/ban").status_code == 200
+    response = api.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": "spam"}, headers=api.auth)
+    assert response.status_code == 403 and "banned" in response.json()["detail"]
+    assert api.client.get(f"/api/v1/rooms/{slug}/messages").status_code == 200
+    assert admin.delete(f"/api/v1/admin/guests/{me['id']}/ban").status_code == 200
+    api.say(slug, "behaving now")
+    assert admin.post("/api/v1/admin/guests/999999/ban").status_code == 404
+    api.close()
+
+
+def test_deleting_a_room_removes_its_messages_and_images(moderated: AppProcess, admin: httpx.Client) -> None:
+    api = Api(moderated.url)
+    slug = api.room()
+    buffer = io.BytesIO()
+    Image.new("RGB", (50, 50), "red").save(buffer, "PNG")
+    upload = api.client.post(
+        f"/api/v1/rooms/{slug}/images", files={"file": ("a.png", buffer.getvalue())}, headers=api.auth
+    )
+    image_url = upload.json()["image"]["url"]
+    assert api.client.get(image_url).status_code == 200
+    assert admin.delete(f"/api/v1/admin/rooms/{slug}").status_code == 204
+    assert api.client.get(f"/api/v1/rooms/{slug}").status_code == 404
+    assert api.client.get(image_url).status_code == 404
+    assert admin.delete(f"/api/v1/admin/rooms/{slug}").status_code == 404
+    api.close()
+
+
+def test_posting_faster_than_the_limit_gets_429_with_retry_after(moderated: AppProcess) -> None:
+    """This server allows bursts of 5 per 2 s; a 6th message at once is refused, none is lost."""
+    api = Api(moderated.url)
+    slug = api.room()
+    statuses = [
+        api.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": f"fast {n}"}, headers=api.auth)
+        for n in range(7)
+    ]
+    assert [r.status_code for r in statuses[:5]] == [201] * 5
+    refused = statuses[5]
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    texts = [m["text"] for m in api.client.get(f"/api/v1/rooms/{slug}/messages").json()["messages"]]
+    assert texts == [f"fast {n}" for n in range(5)]
+    api.close()
+
+
+def test_chatting_at_a_normal_pace_never_hits_the_limit(moderated: AppProcess) -> None:
+    import time
+
+    api = Api(moderated.url)
+    slug = api.room()
+    for n in range(8):  # one message every 0.45 s: within 5 per 2 s
+        api.say(slug, f"calm {n}")
+        time.sleep(0.45)
+    api.close()
+
+
+def test_moderation_is_live_in_open_browsers(browser: Browser, moderated: AppProcess, admin: httpx.Client) -> None:
+    api = Api(moderated.url)
+    slug = api.room()
+    doomed = api.say(slug, "this will be removed")
+    api.say(slug, "this stays")
+    with page_opener(browser, moderated.url) as new_page:
+        alice, bob = open_room(new_page, slug), open_room(new_page, slug)
+        for page in (alice, bob):
+            expect(page.get_by_test_id("message-text")).to_have_text(["this will be removed", "this stays"])
+        admin.delete(f"/api/v1/admin/messages/{doomed}")
+        for page in (alice, bob):
+            expect(page.get_by_test_id("message-text")).to_have_text(["this stays"], timeout=2_000)
+        # A banned guest gets a clear notice in the page, and keeps what they typed.
+        send(alice, "hello from alice")
+        expect(bob.get_by_test_id("message-text").last).to_have_text("hello from alice", timeout=2_000)
+        alice_id = api.client.get(f"/api/v1/rooms/{slug}/messages").json()["messages"][-1]["author"]["id"]
+        assert admin.post(f"/api/v1/admin/guests/{alice_id}/ban").status_code == 200
+        send(alice, "can I still post?")
+        expect(alice.locator(".q-notification").filter(has_text="banned")).to_be_visible(timeout=5_000)
+        expect(alice.get_by_test_id("message-input")).to_have_value("can I still post?")
+        assert admin.delete(f"/api/v1/admin/guests/{alice_id}/ban").status_code == 200
+        alice.get_by_test_id("send-button").click()
+        expect(bob.get_by_test_id("message-text").last).to_have_text("can I still post?", timeout=2_000)
+    api.close()

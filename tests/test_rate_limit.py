@@ -1,0 +1,45 @@
+"""The token bucket, in memory and in Redis: a burst of N, then one token every S/N seconds."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from services.config import load_settings
+from services.rate_limit import MemoryTokenBucket, RateLimited, RateLimiter, RedisTokenBucket
+from tests.support import unique
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def bucket(request: pytest.FixtureRequest) -> AsyncIterator[tuple[RateLimiter, RateLimiter]]:
+    """Two limiters that must share their buckets (two app instances on Redis; one process in memory)."""
+    if request.param == "memory":
+        limiter = MemoryTokenBucket(3, 0.6)
+        yield limiter, limiter
+    else:
+        url, prefix = request.getfixturevalue("redis_url"), unique("rate")
+        yield (
+            RedisTokenBucket(url, prefix=prefix, burst=3, seconds=0.6),
+            RedisTokenBucket(url, prefix=prefix, burst=3, seconds=0.6),
+        )
+
+
+async def test_a_burst_is_allowed_then_refused_with_the_wait(bucket: tuple[RateLimiter, RateLimiter]) -> None:
+    one, two = bucket
+    for limiter in (one, two, one):  # three tokens, taken on either instance
+        await limiter.hit("guest:1")
+    with pytest.raises(RateLimited) as refused:
+        await two.hit("guest:1")
+    assert refused.value.status_code == 429 and refused.value.retry_after >= 1
+    await one.hit("guest:2")  # another guest has a bucket of their own
+    await asyncio.sleep(0.25)  # one token comes back every 0.2 s
+    await two.hit("guest:1")
+    with pytest.raises(RateLimited):
+        await one.hit("guest:1")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("20/10s", (20, 10.0)), ("60/1m", (60, 60.0)), ("5/s", (5, 1.0)), ("off", None)]
+)
+def test_the_rate_setting_reads_as_burst_and_seconds(value: str, expected: tuple[int, float] | None) -> None:
+    assert load_settings(rate_limit=value).rate_limit_per_seconds == expected
