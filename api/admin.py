@@ -3,10 +3,11 @@
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import Context
+from models.audit import AuditEntryPublic
 from models.guest import GuestPublic
 from services import moderation
 
@@ -41,6 +42,25 @@ async def delete_room(slug: str, context: Context) -> Response:
     """The room, its messages and its images are gone."""
     await moderation.remove_room(db=context.db, bus=context.bus, media=context.media, slug=slug)
     return Response(status_code=204)
+
+
+@router.post("/rooms/{slug}/lock", status_code=204)
+async def lock_room(slug: str, context: Context) -> Response:
+    """The room becomes read-only: everyone can read, posting answers 403."""
+    await context.db.run(moderation.set_locked, slug=slug, locked=True, actor="admin")
+    return Response(status_code=204)
+
+
+@router.delete("/rooms/{slug}/lock", status_code=204)
+async def unlock_room(slug: str, context: Context) -> Response:
+    await context.db.run(moderation.set_locked, slug=slug, locked=False, actor="admin")
+    return Response(status_code=204)
+
+
+@router.get("/audit", response_model=list[AuditEntryPublic])
+async def audit(context: Context, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntryPublic]:
+    """Who did what and when, newest first."""
+    return await context.db.run(moderation.audit_log, limit=limit)
 
 
 @router.post("/guests/{guest_id}/ban", response_model=GuestPublic)

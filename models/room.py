@@ -26,6 +26,8 @@ class Room(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_message_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Set while the room is read-only: everyone can read, nobody can post.
+    locked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # max(created_at, last_message_at), kept so the room list is one indexed sort.
     last_activity_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)

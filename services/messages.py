@@ -58,6 +58,8 @@ def _insert(
     room = session.exec(select(Room).where(Room.slug == room_slug).with_for_update()).first()
     if room is None:
         raise NotFound(f"no room {room_slug!r}")
+    if room.locked_at is not None:
+        raise Forbidden("this room is locked by a moderator: it can be read, not written to")
     assert room.id is not None
     author = session.get(Guest, author_id)
     if author is not None and author.banned_at is not None:

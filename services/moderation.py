@@ -3,6 +3,7 @@
 import anyio.to_thread
 from sqlmodel import Session, col, select
 
+from models.audit import AuditEntry, AuditEntryPublic
 from models.base import utcnow
 from models.guest import Guest, GuestPublic
 from models.image import Image
@@ -15,7 +16,26 @@ from services.events import ROOMS_CHANNEL, MessageDeleted, RoomDeleted, encode, 
 from services.media import MediaStore
 
 
-def delete_message(*, session: Session, message_id: int) -> str:
+def record(session: Session, *, actor: str, action: str, target: str, detail: str = "") -> None:
+    """An audit entry, written in the same transaction as the action it records."""
+    session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail[:500]))
+
+
+def audit_log(*, session: Session, limit: int = 100) -> list[AuditEntryPublic]:
+    entries = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)).all()
+    return [AuditEntryPublic.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+def set_locked(*, session: Session, slug: str, locked: bool, actor: str) -> None:
+    room = session.exec(select(Room).where(Room.slug == slug)).first()
+    if room is None:
+        raise NotFound(f"no room {slug!r}")
+    room.locked_at = (room.locked_at or utcnow()) if locked else None
+    session.add(room)
+    record(session, actor=actor, action="room.lock" if locked else "room.unlock", target=f"room:{slug}")
+
+
+def delete_message(*, session: Session, message_id: int, actor: str = "admin") -> str:
     """Mark the message deleted (its id is never reused or paged again); returns its room's slug."""
     row = session.exec(
         select(Message, Room.slug).join(Room, col(Room.id) == Message.room_id).where(Message.id == message_id)
@@ -25,10 +45,11 @@ def delete_message(*, session: Session, message_id: int) -> str:
     message, slug = row
     message.deleted_at = utcnow()
     session.add(message)
+    record(session, actor=actor, action="message.delete", target=f"message:{message_id}", detail=message.text[:200])
     return slug
 
 
-def delete_room(*, session: Session, slug: str) -> list[str]:
+def delete_room(*, session: Session, slug: str, actor: str = "admin") -> list[str]:
     """Delete the room with its messages and memberships; returns the media keys to remove."""
     room = session.exec(select(Room).where(Room.slug == slug)).first()
     if room is None:
@@ -41,15 +62,17 @@ def delete_room(*, session: Session, slug: str) -> list[str]:
     session.flush()
     for image in images:
         session.delete(image)
+    record(session, actor=actor, action="room.delete", target=f"room:{slug}", detail=room.name)
     return keys
 
 
-def set_banned(*, session: Session, guest_id: int, banned: bool) -> GuestPublic:
+def set_banned(*, session: Session, guest_id: int, banned: bool, actor: str = "admin") -> GuestPublic:
     guest = session.get(Guest, guest_id)
     if guest is None:
         raise NotFound(f"no guest with id {guest_id}")
     guest.banned_at = (guest.banned_at or utcnow()) if banned else None
     session.add(guest)
+    record(session, actor=actor, action="guest.ban" if banned else "guest.unban", target=f"guest:{guest_id}")
     assert guest.id is not None
     return GuestPublic(id=guest.id, display_name=guest.display_name)
 

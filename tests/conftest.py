@@ -24,7 +24,7 @@ from tests.support import (
     unique,
 )
 
-TABLES = ("message", "image", "membership", "room", "guest")
+TABLES = ("audit_entry", "message", "image", "membership", "room", "guest")
 
 
 @pytest.fixture(scope="session")

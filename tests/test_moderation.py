@@ -138,3 +138,27 @@ def test_moderation_is_live_in_open_browsers(browser: Browser, moderated: AppPro
         alice.get_by_test_id("send-button").click()
         expect(bob.get_by_test_id("message-text").last).to_have_text("can I still post?", timeout=2_000)
     api.close()
+
+
+def test_a_locked_room_is_read_only_until_unlocked_and_everything_is_audited(
+    moderated: AppProcess, admin: httpx.Client
+) -> None:
+    api = Api(moderated.url)
+    slug = api.room()
+    api.say(slug, "before the lock")
+    assert admin.post(f"/api/v1/admin/rooms/{slug}/lock").status_code == 204
+    refused = api.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": "locked?"}, headers=api.auth)
+    assert refused.status_code == 403 and "locked" in refused.json()["detail"]
+    assert [m["text"] for m in api.client.get(f"/api/v1/rooms/{slug}/messages").json()["messages"]] == [
+        "before the lock"
+    ]
+    assert admin.delete(f"/api/v1/admin/rooms/{slug}/lock").status_code == 204
+    api.say(slug, "after the lock")
+    assert admin.post("/api/v1/admin/rooms/no-such-room/lock").status_code == 404
+    log = admin.get("/api/v1/admin/audit", params={"limit": 2}).json()
+    assert [(entry["action"], entry["target"], entry["actor"]) for entry in log] == [
+        ("room.unlock", f"room:{slug}", "admin"),
+        ("room.lock", f"room:{slug}", "admin"),
+    ]
+    assert all(entry["at"].endswith(("Z", "+00:00")) for entry in log)
+    api.close()
