@@ -19,7 +19,7 @@ ADMIN_TOKEN = "test-admin-token-0123456789"
 def moderated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     data_dir = tmp_path_factory.mktemp("moderated")
     with running_app(
-        data_dir / "logs", CHAT_DATA_DIR=str(data_dir), CHAT_ADMIN_TOKEN=ADMIN_TOKEN, CHAT_RATE_LIMIT="5/2s"
+        data_dir / "logs", CHAT_DATA_DIR=str(data_dir), CHAT_ADMIN_TOKEN=ADMIN_TOKEN, CHAT_RATE_LIMIT="5/10s"
     ) as app:
         yield app
 
@@ -88,7 +88,8 @@ def test_deleting_a_room_removes_its_messages_and_images(moderated: AppProcess, 
 
 
 def test_posting_faster_than_the_limit_gets_429_with_retry_after(moderated: AppProcess) -> None:
-    """This server allows bursts of 5 per 2 s; a 6th message at once is refused, none is lost."""
+    """This server allows a burst of 5, then one every 2 s: quick 6th and 7th messages are refused,
+    and exactly the accepted ones are saved."""
     api = Api(moderated.url)
     slug = api.room()
     statuses = [
@@ -96,10 +97,10 @@ def test_posting_faster_than_the_limit_gets_429_with_retry_after(moderated: AppP
         for n in range(7)
     ]
     assert [r.status_code for r in statuses[:5]] == [201] * 5
-    refused = statuses[5]
-    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    refused = [r for r in statuses[5:] if r.status_code == 429]
+    assert refused and all(int(r.headers["Retry-After"]) >= 1 for r in refused)
     texts = [m["text"] for m in api.client.get(f"/api/v1/rooms/{slug}/messages").json()["messages"]]
-    assert texts == [f"fast {n}" for n in range(5)]
+    assert texts == [f"fast {n}" for n, r in enumerate(statuses) if r.status_code == 201]
     api.close()
 
 
@@ -108,9 +109,9 @@ def test_chatting_at_a_normal_pace_never_hits_the_limit(moderated: AppProcess) -
 
     api = Api(moderated.url)
     slug = api.room()
-    for n in range(8):  # one message every 0.45 s: within 5 per 2 s
+    for n in range(7):  # one message a second: well within a burst of 5 and one more every 2 s
         api.say(slug, f"calm {n}")
-        time.sleep(0.45)
+        time.sleep(1.0)
     api.close()
 
 
