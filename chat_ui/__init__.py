@@ -2,6 +2,7 @@
 
 from nicegui import app, ui
 
+from chat_ui.admin_page import admin_page
 from chat_ui.feed import RoomFeeds
 from chat_ui.page_frame import UiContext, open_frame
 from chat_ui.room_list_page import room_list_page
@@ -24,5 +25,11 @@ def register(context: AppContext) -> None:
     async def room(slug: str) -> None:
         frame = await open_frame(ui_context, "Room")
         await room_page(frame, slug)
+
+    if context.settings.admin_token is not None:  # without a token, /admin does not exist (404)
+
+        @ui.page("/admin")
+        async def admin() -> None:
+            await admin_page(ui_context)
 
     app.state.ui = ui_context

@@ -163,3 +163,45 @@ def test_a_locked_room_is_read_only_until_unlocked_and_everything_is_audited(
     ]
     assert all(entry["at"].endswith(("Z", "+00:00")) for entry in log)
     api.close()
+
+
+def test_the_admin_pages_need_the_token_and_then_moderate_live(
+    browser: Browser, moderated: AppProcess, tmp_path: Path
+) -> None:
+    api = Api(moderated.url)
+    slug = api.room()
+    api.say(slug, "keep me")
+    api.say(slug, "remove me via the admin page")
+    with page_opener(browser, moderated.url) as new_page:
+        reader = open_room(new_page, slug)
+        expect(reader.get_by_test_id("message-text")).to_have_text(["keep me", "remove me via the admin page"])
+        admin_page = new_page("/admin")
+        admin_page.get_by_test_id("admin-token-input").fill("not the token")
+        admin_page.get_by_test_id("admin-sign-in").click()
+        expect(admin_page.get_by_text("Not signed in.")).to_be_visible()
+        expect(admin_page.get_by_test_id("admin-overview")).to_have_count(0)
+        admin_page.get_by_test_id("admin-token-input").fill(ADMIN_TOKEN)
+        admin_page.get_by_test_id("admin-sign-in").click()
+        expect(admin_page.get_by_test_id("admin-overview")).to_contain_text("Messages today")
+        admin_page.get_by_role("tab", name="Messages").click()
+        admin_page.get_by_test_id("admin-messages-search").fill("remove me via")
+        row = (
+            admin_page.get_by_test_id("admin-messages")
+            .locator("tbody tr")
+            .filter(has_text="remove me via the admin page")
+        )
+        expect(row).to_have_count(1)
+        row.locator(".q-checkbox").click()
+        admin_page.get_by_test_id("admin-messages-delete").click()
+        admin_page.get_by_test_id("admin-messages-confirm").click()
+        expect(reader.get_by_test_id("message-text")).to_have_text(["keep me"], timeout=2_000)
+        admin_page.reload()  # signed in once per browser session: no second prompt
+        expect(admin_page.get_by_test_id("admin-overview")).to_be_visible()
+        admin_page.get_by_role("tab", name="Audit log").click()
+        expect(admin_page.get_by_test_id("admin-audit")).to_contain_text("message.delete")
+    api.close()
+
+
+def test_there_is_no_admin_page_without_an_admin_token(tmp_path: Path) -> None:
+    with running_app(tmp_path / "logs", CHAT_DATA_DIR=str(tmp_path)) as app:
+        assert httpx.get(f"{app.url}/admin").status_code == 404

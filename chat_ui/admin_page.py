@@ -1,0 +1,218 @@
+"""`/admin`: the operator's pages, only when CHAT_ADMIN_TOKEN is set (otherwise /admin is a 404).
+
+Signing in asks for the token once per browser session; a wrong token is refused without a
+hint, and every further failure from that browser waits longer before the answer.
+"""
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import app, ui
+
+from chat_ui import theme
+from chat_ui.page_frame import UiContext
+from services import admin_queries, moderation
+from services.bus import RedisBus
+from services.errors import ServiceError
+
+SIGNED_IN_KEY = "admin_token_sha256"
+FAILURES_KEY = "admin_failures"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def admin_page(context: UiContext) -> None:
+    theme.apply()
+    ui.page_title(f"Admin · {theme.PRODUCT_NAME}")
+    token = context.app.settings.admin_token
+    assert token is not None  # the page is only registered with a token
+    expected = _digest(token.get_secret_value())
+    with ui.header().classes("chat-surface items-center gap-3 px-4 py-2 shadow-sm"):
+        ui.icon("admin_panel_settings", size="28px").classes("text-primary")
+        ui.label(f"{theme.PRODUCT_NAME} admin").classes("text-lg font-semibold")
+    content = ui.column().classes("w-full max-w-5xl mx-auto p-4 gap-4")
+    if hmac.compare_digest(str(app.storage.user.get(SIGNED_IN_KEY, "")), expected):
+        with content:
+            await _console(context)
+        return
+
+    async def sign_in() -> None:
+        failures = int(app.storage.user.get(FAILURES_KEY, 0))
+        given = field.value or ""
+        if hmac.compare_digest(_digest(given), expected):
+            app.storage.user[SIGNED_IN_KEY] = expected
+            app.storage.user[FAILURES_KEY] = 0
+            ui.navigate.reload()
+            return
+        app.storage.user[FAILURES_KEY] = failures + 1
+        await asyncio.sleep(min(0.25 * 2**failures, 8.0))  # slows guessing down, per browser
+        field.value = ""
+        ui.notify("Not signed in.", type="negative")
+
+    with content, ui.card().classes("w-96 max-w-full mx-auto mt-16 gap-3"):
+        ui.label("Sign in").classes("text-lg font-semibold")
+        field = (
+            ui.input("Admin token", password=True)
+            .props("outlined autofocus data-testid=admin-token-input")
+            .mark("admin-token-input")
+            .classes("w-full")
+            .on("keydown.enter", sign_in)
+        )
+        ui.button("Sign in", on_click=sign_in).props("unelevated no-caps data-testid=admin-sign-in").mark(
+            "admin-sign-in"
+        )
+
+
+async def _console(context: UiContext) -> None:
+    db, bus = context.db, context.bus
+    overview = await db.run(admin_queries.overview)
+    instances = await bus.connected_instances() if isinstance(bus, RedisBus) else 1
+    with ui.row().classes("w-full gap-3").props("data-testid=admin-overview"):
+        for label, value in (
+            ("Rooms", overview.rooms),
+            ("Guests", overview.guests),
+            ("Messages today", overview.messages_today),
+            ("Images", f"{overview.images} ({overview.image_bytes / 2**20:.1f} MB)"),
+            ("Instances connected", instances),
+        ):
+            with ui.card().classes("min-w-[9rem] gap-0"):
+                ui.label(str(value)).classes("text-2xl font-bold")
+                ui.label(label).classes("text-sm text-slate-500")
+
+    media = context.app.media
+
+    async def lock(row: dict[str, Any]) -> None:
+        await db.run(moderation.set_locked, slug=row["slug"], locked=True, actor="admin")
+
+    async def unlock(row: dict[str, Any]) -> None:
+        await db.run(moderation.set_locked, slug=row["slug"], locked=False, actor="admin")
+
+    async def delete_room(row: dict[str, Any]) -> None:
+        await moderation.remove_room(db=db, bus=bus, media=media, slug=row["slug"])
+
+    async def delete_message(row: dict[str, Any]) -> None:
+        await moderation.remove_message(db=db, bus=bus, message_id=row["id"])
+
+    async def ban(row: dict[str, Any]) -> None:
+        await db.run(moderation.set_banned, guest_id=row["id"], banned=True)
+
+    async def unban(row: dict[str, Any]) -> None:
+        await db.run(moderation.set_banned, guest_id=row["id"], banned=False)
+
+    with ui.tabs().classes("w-full") as tabs:
+        rooms_tab, messages_tab, guests_tab, audit_tab = (
+            ui.tab("Rooms"),
+            ui.tab("Messages"),
+            ui.tab("Guests"),
+            ui.tab("Audit log"),
+        )
+    with ui.tab_panels(tabs, value=rooms_tab).classes("w-full"):
+        with ui.tab_panel(rooms_tab):
+            _searchable_table(
+                columns=["name", "slug", "members", "locked", "last_message_at"],
+                row_key="slug",
+                testid="admin-rooms",
+                load=lambda search: db.run(admin_queries.find_rooms, search=search),
+                actions={"Lock": lock, "Unlock": unlock, "Delete": delete_room},
+                confirm={"Delete"},
+            )
+        with ui.tab_panel(messages_tab):
+            _searchable_table(
+                columns=["id", "room", "author", "text", "created_at"],
+                row_key="id",
+                testid="admin-messages",
+                load=lambda search: db.run(admin_queries.find_messages, text=search),
+                actions={"Delete": delete_message},
+                confirm={"Delete"},
+            )
+        with ui.tab_panel(guests_tab):
+            _searchable_table(
+                columns=["id", "display_name", "banned", "created_at"],
+                row_key="id",
+                testid="admin-guests",
+                load=lambda search: db.run(admin_queries.find_guests, search=search),
+                actions={"Ban": ban, "Unban": unban},
+            )
+        with ui.tab_panel(audit_tab):
+            entries = await db.run(moderation.audit_log, limit=200)
+            columns = [{"name": c, "label": c.title(), "field": c, "align": "left"} for c in AUDIT_COLUMNS]
+            ui.table(columns=columns, rows=[e.model_dump(mode="json") for e in entries], row_key="id").props(
+                "flat bordered dense data-testid=admin-audit"
+            ).classes("w-full")
+
+
+AUDIT_COLUMNS = ("at", "actor", "action", "target", "detail")
+RowAction = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _searchable_table(
+    *,
+    columns: list[str],
+    row_key: str,
+    testid: str,
+    load: Callable[[str], Awaitable[list[Any]]],
+    actions: dict[str, RowAction],
+    confirm: frozenset[str] | set[str] = frozenset(),
+) -> ui.table:
+    """A search field, buttons that act on the selected rows (after a confirmation where it
+    cannot be undone), and the table, reloaded after every action. Cells show text, never HTML."""
+    with ui.row().classes("w-full items-center gap-2"):
+        search = (
+            ui.input("Search", on_change=lambda: reload())
+            .props(f"outlined dense clearable debounce=300 data-testid={testid}-search")
+            .classes("w-72")
+        )
+        for name in actions:
+            ui.button(name, on_click=lambda name=name: run(name)).props(
+                f"outlined no-caps data-testid={testid}-{name.lower()}"
+            )
+    table = (
+        ui.table(
+            columns=[
+                {"name": c, "label": c.replace("_", " ").title(), "field": c, "align": "left", "sortable": True}
+                for c in columns
+            ],
+            rows=[],
+            row_key=row_key,
+            selection="multiple",
+            pagination=25,
+        )
+        .props(f"flat bordered dense data-testid={testid}")
+        .classes("w-full")
+    )
+
+    async def reload() -> None:
+        table.rows = [row.model_dump() for row in await load(search.value or "")]
+        table.selected = []
+
+    async def run(name: str) -> None:
+        chosen = list(table.selected)
+        if not chosen:
+            ui.notify("Select one or more rows first.")
+            return
+        if name in confirm:
+            with ui.dialog() as dialog, ui.card():
+                ui.label(f"{name} {len(chosen)} selected? This cannot be undone.")
+                with ui.row().classes("justify-end w-full"):
+                    ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
+                    ui.button(name, on_click=lambda: dialog.submit(True)).props(
+                        f"unelevated no-caps color=negative data-testid={testid}-confirm"
+                    )
+            if not await dialog:
+                return
+        try:
+            for row in chosen:
+                await actions[name](row)
+        except ServiceError as error:
+            ui.notify(error.detail, type="negative")
+        else:
+            ui.notify(f"{name}: done for {len(chosen)}.", type="positive")
+        await reload()
+
+    ui.timer(0, reload, once=True)
+    return table
