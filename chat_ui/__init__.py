@@ -1,6 +1,6 @@
 """NiceGUI pages. Only pages call services; components get data and report intent."""
 
-from nicegui import app, ui
+from nicegui import ui
 
 from chat_ui.admin_page import admin_page
 from chat_ui.feed import RoomFeeds
@@ -31,5 +31,3 @@ def register(context: AppContext) -> None:
         @ui.page("/admin")
         async def admin() -> None:
             await admin_page(ui_context)
-
-    app.state.ui = ui_context

@@ -48,11 +48,9 @@ class Composer:
                 # Enter that confirms an input method's candidate (Japanese, Chinese, ...) must not send.
                 .on("keydown.enter.exact.prevent", self._send, js_handler="(e) => { if (!e.isComposing) emit(); }")
             )
-            self._button = (
-                ui.button(icon="send", on_click=self._send)
-                .props("round unelevated aria-label='Send' data-testid=send-button")
-                .mark("send-button")
-            )
+            ui.button(icon="send", on_click=self._send).props(
+                "round unelevated aria-label='Send' data-testid=send-button"
+            ).mark("send-button")
 
     def focus(self) -> None:
         self._input.run_method("focus")

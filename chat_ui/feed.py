@@ -74,7 +74,3 @@ class RoomFeeds:
             if feed.viewers <= 0:
                 del self._feeds[channel]
                 await feed.close()
-
-    @property
-    def channels(self) -> list[str]:
-        return list(self._feeds)

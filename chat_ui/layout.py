@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import app, ui
 
 from chat_ui import theme
+from chat_ui.forms import problem_of
 from models.guest import GuestPublic
 from services.errors import InvalidInput
 from services.guests import validate_display_name
@@ -50,7 +51,7 @@ class Header:
             ui.label("Your display name").classes("text-lg font-semibold")
             ui.label("This is how others see you in every room.").classes("text-sm text-slate-500")
             self._input = (
-                ui.input("Display name", value=guest.display_name, validation=_name_problem)
+                ui.input("Display name", value=guest.display_name, validation=problem_of(validate_display_name))
                 .props("outlined autofocus maxlength=40 data-testid=display-name-input")
                 .mark("display-name-input")
                 .classes("w-full")
@@ -79,14 +80,6 @@ class Header:
         self._initial.set_text(_initial(guest.display_name))
         self._dialog.close()
         ui.notify(f"You are now {guest.display_name}", type="positive")
-
-
-def _name_problem(value: str) -> str | None:
-    try:
-        validate_display_name(value or "")
-    except InvalidInput as error:
-        return error.detail[0].upper() + error.detail[1:]
-    return None
 
 
 def _initial(name: str) -> str:

@@ -114,10 +114,6 @@ class MessageList:
         """The scrolling list, for work that must run in this view's context (background tasks)."""
         return self._box
 
-    @property
-    def rendered_ids(self) -> list[int]:
-        return list(self._ids)
-
     def show_page(self, page: MessagePage) -> None:
         """Replace everything with this page of the room's newest messages."""
         self._generation += 1  # whatever was loading is now out of date

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from nicegui import ui
 
+from chat_ui.forms import problem_of, sentence
 from chat_ui.page_frame import PageFrame
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPublic
 from services import rooms
@@ -60,7 +61,7 @@ async def room_list_page(frame: PageFrame) -> None:
                 description=description_input.value or "",
             )
         except (Conflict, InvalidInput) as error:
-            name_input.error = error.detail[0].upper() + error.detail[1:]
+            name_input.error = sentence(error.detail)
             return
         dialog.close()
         ui.navigate.to(f"/rooms/{room.slug}")
@@ -116,7 +117,7 @@ def _create_room_dialog(*, on_submit: Callable[[], Awaitable[None]]) -> tuple[ui
     with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full gap-3"):
         ui.label("Create a room").classes("text-lg font-semibold")
         name_input = (
-            ui.input("Name", validation=_name_problem)
+            ui.input("Name", validation=problem_of(rooms.validate_room_name))
             .props(f"outlined autofocus maxlength={ROOM_NAME_MAX + 10} data-testid=room-name-input")
             .mark("room-name-input")
             .classes("w-full")
@@ -134,14 +135,6 @@ def _create_room_dialog(*, on_submit: Callable[[], Awaitable[None]]) -> tuple[ui
                 "create-room-submit"
             )
     return dialog, name_input, description_input
-
-
-def _name_problem(value: str) -> str | None:
-    try:
-        rooms.validate_room_name(value or "")
-    except InvalidInput as error:
-        return error.detail[0].upper() + error.detail[1:]
-    return None
 
 
 def _activity(room: RoomPublic) -> datetime:

@@ -2,12 +2,14 @@
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nicegui import background_tasks, ui
 from nicegui import context as ui_context
 
 from chat_ui.composer import Composer
+from chat_ui.forms import sentence
 from chat_ui.message_list import MessageList
 from chat_ui.page_frame import PageFrame
 from models.message import MessagePage
@@ -45,51 +47,37 @@ async def room_page(frame: PageFrame, slug: str) -> None:
         message_list = MessageList(load=load, on_image_click=show_image, room_name=room.name)
 
         async def send(text: str) -> bool:
-            try:
-                await messages.send_text(
+            return await _attempt(
+                "The message",
+                messages.send_text(
                     db=context.db,
                     bus=context.bus,
                     room_slug=slug,
                     author_id=frame.guest.id,
                     text=text,
                     limiter=context.app.limiter,
-                )
-            except ServiceError as error:
-                ui.notify(error.detail, type="negative")
-                return False
-            except DATABASE_DOWN as error:
-                log.warning("a message could not be saved: %s", str(error).splitlines()[0])
-                ui.notify("The message could not be sent: the server cannot reach its database.", type="negative")
-                return False
-            except Exception:
-                log.exception("sending a message failed")
-                ui.notify("The message could not be sent. Please try again.", type="negative")
-                return False
-            return True  # the message appears through the bus, like everyone else's
+                ),
+            )  # when it works, the message appears through the bus, like everyone else's
 
         async def send_image(name: str, data: bytes) -> bool:
             notice = ui.notification(f"Sending {name}…", spinner=True, timeout=None)
             try:
-                await messages.send_image(
-                    db=context.db,
-                    bus=context.bus,
-                    media=context.app.media,
-                    room_slug=slug,
-                    author_id=frame.guest.id,
-                    data=data,
-                    max_bytes=context.app.settings.max_upload_bytes,
-                    limiter=context.app.limiter,
+                return await _attempt(
+                    name,
+                    messages.send_image(
+                        db=context.db,
+                        bus=context.bus,
+                        media=context.app.media,
+                        room_slug=slug,
+                        author_id=frame.guest.id,
+                        data=data,
+                        max_bytes=context.app.settings.max_upload_bytes,
+                        limiter=context.app.limiter,
+                    ),
+                    name_the_refusal=True,
                 )
-            except ServiceError as error:
-                ui.notify(f"{name}: {error.detail}", type="negative")
-                return False
-            except Exception:
-                log.exception("sending an image failed")
-                ui.notify(f"{name} could not be sent. Please try again.", type="negative")
-                return False
             finally:
                 notice.dismiss()
-            return True
 
         composer = Composer(on_send=send, on_image=send_image, max_upload_bytes=context.app.settings.max_upload_bytes)
 
@@ -135,6 +123,24 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     # A socket that dropped and came back may have missed events: NiceGUI replays what it queued,
     # and this closes any remaining gap from the database.
     client.on_connect(catch_up)
+
+
+async def _attempt(what: str, sending: Awaitable[object], *, name_the_refusal: bool = False) -> bool:
+    """Send; if it is refused or fails, say why in a notice and return False (the composer keeps
+    what the user typed)."""
+    try:
+        await sending
+    except ServiceError as error:
+        ui.notify(f"{what}: {error.detail}" if name_the_refusal else sentence(error.detail), type="negative")
+    except DATABASE_DOWN as error:
+        log.warning("%s could not be saved: %s", what, str(error).splitlines()[0])
+        ui.notify(f"{what} could not be sent: the server cannot reach its database.", type="negative")
+    except Exception:
+        log.exception("sending failed")
+        ui.notify(f"{what} could not be sent. Please try again.", type="negative")
+    else:
+        return True
+    return False
 
 
 async def _first_page(load) -> MessagePage:  # type: ignore[no-untyped-def]

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -155,7 +154,6 @@ class RedisBus(LocalFanout):
         super().__init__()
         self.url = url
         self.prefix = prefix
-        self.instance_id = secrets.token_hex(4)
         # Commands (PUBLISH, PING) time out quickly so a Redis outage cannot stall a sender.
         self._client = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._pubsub: Any = None

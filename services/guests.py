@@ -2,12 +2,12 @@
 
 import hashlib
 import secrets
-import unicodedata
 
 from sqlmodel import Session, select
 
 from models.guest import DISPLAY_NAME_MAX, Guest, GuestPublic, GuestWithToken
-from services.errors import InvalidInput, NotFound
+from services.errors import NotFound
+from services.text import checked_text
 
 
 def generate_display_name() -> str:
@@ -15,16 +15,7 @@ def generate_display_name() -> str:
 
 
 def validate_display_name(raw: str) -> str:
-    """The trimmed name, or InvalidInput saying what is wrong with it."""
-    name = raw.strip()
-    if not name:
-        raise InvalidInput("the display name must not be empty")
-    if len(name) > DISPLAY_NAME_MAX:
-        raise InvalidInput(f"the display name must be at most {DISPLAY_NAME_MAX} characters")
-    # Cc covers newlines, tabs, escape sequences; Cf would let a name hide or reverse text.
-    if any(unicodedata.category(char) in ("Cc", "Cf") for char in name):
-        raise InvalidInput("the display name must not contain control characters")
-    return name
+    return checked_text(raw, what="display name", max_length=DISPLAY_NAME_MAX, single_line=True)
 
 
 def hash_token(token: str) -> str:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.errors import TooLarge, UnsupportedMedia
+from services.media import CONTENT_TYPES  # by file extension, as the media store serves them
 
 THUMBNAIL_MAX_SIDE = 400
 MAX_PIXELS = 40_000_000  # one frame; a 40-megapixel RGBA frame decodes to 160 MB
 MAX_TOTAL_PIXELS = 200_000_000  # all frames of an animation together
 FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
-CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 # What re-encoding may keep from the decoder's info: it describes pixels and timing, not the photo.
 KEPT_INFO = ("transparency", "duration", "loop", "background", "disposal", "icc_profile")
 
@@ -77,7 +77,7 @@ def _process(data: bytes) -> ProcessedImage:
         thumbnail = _thumbnail(cleaned)
         return ProcessedImage(
             data=encoded,
-            content_type=CONTENT_TYPES[image_format],
+            content_type=CONTENT_TYPES[FORMATS[image_format]],
             extension=FORMATS[image_format],
             width=cleaned.width,
             height=cleaned.height,

@@ -20,6 +20,7 @@ from services.images import ProcessedImage, check_size, process_image
 from services.media import MediaStore
 from services.rate_limit import NoLimit, RateLimiter
 from services.rooms import ensure_membership, room_by_slug
+from services.text import checked_text
 
 NO_LIMIT = NoLimit()
 PAGE_LIMIT_MAX = 100
@@ -27,12 +28,7 @@ PAGE_LIMIT_DEFAULT = 50
 
 
 def validate_text(raw: str, *, allow_empty: bool = False) -> str:
-    text = raw.strip()
-    if not text and not allow_empty:
-        raise InvalidInput("the message must not be empty")
-    if len(text) > MESSAGE_TEXT_MAX:
-        raise InvalidInput(f"the message must be at most {MESSAGE_TEXT_MAX} characters")
-    return text
+    return checked_text(raw, what="message", max_length=MESSAGE_TEXT_MAX, allow_empty=allow_empty)
 
 
 def create_text_message(*, session: Session, room_slug: str, author_id: int, text: str) -> MessagePublic:
@@ -55,15 +51,8 @@ def _insert(
     # Lock the room's row first (PostgreSQL; SQLite serialises writers anyway): concurrent senders
     # in one room then take ids and times in commit order, so a reader catching up with
     # ?after=<last id> never misses a message that commits late with a smaller id.
-    room = session.exec(select(Room).where(Room.slug == room_slug).with_for_update()).first()
-    if room is None:
-        raise NotFound(f"no room {room_slug!r}")
-    if room.locked_at is not None:
-        raise Forbidden("this room is locked by a moderator: it can be read, not written to")
+    room, author = check_may_post(session=session, room_slug=room_slug, author_id=author_id, lock_room=True)
     assert room.id is not None
-    author = session.get(Guest, author_id)
-    if author is not None and author.banned_at is not None:
-        raise Forbidden("you have been banned from posting; you can still read")
     message = Message(room_id=room.id, author_id=author_id, kind=kind, text=text, image_id=image and image.id)
     session.exec(  # type: ignore[call-overload]
         update(Room)
@@ -73,7 +62,6 @@ def _insert(
     ensure_membership(session, room_id=room.id, guest_id=author_id)  # posting in a room joins it
     session.add(message)
     session.flush()
-    author = author or session.get(Guest, author_id)
     assert author is not None
     return _public(message, room_slug=room.slug, author=author, image=image)
 
@@ -167,7 +155,7 @@ async def send_image(
     check_size(len(data), max_bytes=max_bytes)
     validate_text(caption, allow_empty=True)
     await limiter.hit(f"guest:{author_id}")
-    await db.run(_check_room_exists, slug=room_slug)
+    await db.run(check_may_post, room_slug=room_slug, author_id=author_id)  # before any decoding work
     processed = await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
     # Do: the files first, then the rows; if the rows fail, the files go again.
     original_key, thumbnail_key = media_keys.new_image_keys(processed.extension)
@@ -191,8 +179,20 @@ async def send_image(
     return message
 
 
-def _check_room_exists(*, session: Session, slug: str) -> None:
-    room_by_slug(session, slug)
+def check_may_post(
+    *, session: Session, room_slug: str, author_id: int, lock_room: bool = False
+) -> tuple[Room, Guest | None]:
+    """The room, if it exists and is open, and the author, unless banned; else the reason."""
+    query = select(Room).where(Room.slug == room_slug)
+    room = session.exec(query.with_for_update() if lock_room else query).first()
+    if room is None:
+        raise NotFound(f"no room {room_slug!r}")
+    if room.locked_at is not None:
+        raise Forbidden("this room is locked by a moderator: it can be read, not written to")
+    author = session.get(Guest, author_id)
+    if author is not None and author.banned_at is not None:
+        raise Forbidden("you have been banned from posting; you can still read")
+    return room, author
 
 
 async def _announce(bus: EventBus, message: MessagePublic) -> None:

@@ -11,28 +11,19 @@ from sqlmodel import Session, col, delete, select
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, Membership, Room, RoomPublic
 from services.bus import EventBus
 from services.database import Database
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, NotFound
 from services.events import ROOMS_CHANNEL, RoomCreated, RoomUpdated, encode
+from services.text import checked_text
 
 SLUG_MAX_BASE = 60
 
 
 def validate_room_name(raw: str) -> str:
-    name = raw.strip()
-    if not name:
-        raise InvalidInput("the room name must not be empty")
-    if len(name) > ROOM_NAME_MAX:
-        raise InvalidInput(f"the room name must be at most {ROOM_NAME_MAX} characters")
-    if any(unicodedata.category(char) in ("Cc", "Cf") for char in name):
-        raise InvalidInput("the room name must not contain control characters")
-    return name
+    return checked_text(raw, what="room name", max_length=ROOM_NAME_MAX, single_line=True)
 
 
 def validate_description(raw: str) -> str:
-    description = raw.strip()
-    if len(description) > ROOM_DESCRIPTION_MAX:
-        raise InvalidInput(f"the description must be at most {ROOM_DESCRIPTION_MAX} characters")
-    return description
+    return checked_text(raw, what="description", max_length=ROOM_DESCRIPTION_MAX, allow_empty=True)
 
 
 def name_key(name: str) -> str:
