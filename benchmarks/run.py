@@ -17,7 +17,6 @@ Results go to benchmarks/results.json and the plot to docs/performance.png.
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import subprocess
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import (  # noqa: E402
+    Viewer,
     chat_poster,
     close_viewers,
     cpu_seconds,
@@ -109,16 +109,27 @@ def seed_room(url: str, count: int, name: str) -> tuple[str, str]:
     return slug, token
 
 
-async def live_round(  # type: ignore[no-untyped-def]
-    url: str, pid: int, paths: list[str], post, *, rate: float, duration: float, grace: float | None = None
-) -> dict:
-    gc.collect()
+async def open_and_weigh(url: str, pid: int, paths: list[str], *, settle: float) -> tuple[list[Viewer], dict]:
+    """Open the viewers and measure what they cost the server: memory, and the time to open them."""
     rss_before = rss_bytes(pid)
     opened = time.perf_counter()
     viewers = await open_viewers(url, paths)
     open_seconds = time.perf_counter() - opened
-    await asyncio.sleep(2)
-    rss_viewers = rss_bytes(pid)
+    await asyncio.sleep(settle)
+    rss_after = rss_bytes(pid)
+    return viewers, {
+        "failed_viewers": sum(1 for viewer in viewers if viewer.error),
+        "open_seconds": round(open_seconds, 1),
+        "rss_mb_before": round(rss_before / 2**20, 1),
+        "rss_mb_with_viewers": round(rss_after / 2**20, 1),
+        "mb_per_viewer": round((rss_after - rss_before) / 2**20 / max(1, len(viewers)), 3),
+    }
+
+
+async def live_round(  # type: ignore[no-untyped-def]
+    url: str, pid: int, paths: list[str], post, *, rate: float, duration: float, grace: float | None = None
+) -> dict:
+    viewers, weight = await open_and_weigh(url, pid, paths, settle=2)
     cpu_before = cpu_seconds(pid)
     async with httpx.AsyncClient(base_url=url, timeout=120) as http:
         started = time.perf_counter()
@@ -129,14 +140,9 @@ async def live_round(  # type: ignore[no-untyped-def]
     while time.perf_counter() < deadline and any(len(v.arrivals) < len(sent) for v in viewers if not v.error):
         await asyncio.sleep(0.25)
     cpu_used = cpu_seconds(pid) - cpu_before
-    report = latency_report(viewers, sent, elapsed)
-    report.update(
-        open_seconds=round(open_seconds, 1),
-        rss_mb_before=round(rss_before / 2**20, 1),
-        rss_mb_with_viewers=round(rss_viewers / 2**20, 1),
-        mb_per_viewer=round((rss_viewers - rss_before) / 2**20 / max(1, len(viewers)), 3),
-        server_cpu_ms_per_message=round(cpu_used * 1000 / max(1, len(sent)), 1),
-    )
+    # latency_report comes last: its count of failed viewers includes any that failed during the run.
+    report = {**weight, **latency_report(viewers, sent, elapsed)}
+    report["server_cpu_ms_per_message"] = round(cpu_used * 1000 / max(1, len(sent)), 1)
     await close_viewers(viewers)
     return report
 
@@ -180,25 +186,10 @@ def idle(workdir: Path, viewers: int, rooms: int) -> dict:
         paths = [f"/rooms/{slugs[n % rooms]}" for n in range(viewers)]
 
         async def measure() -> dict:
-            gc.collect()
-            await asyncio.sleep(1)
-            before = rss_bytes(pid)
-            opened = time.perf_counter()
-            open_ = await open_viewers(url, paths)
-            seconds = time.perf_counter() - opened
-            await asyncio.sleep(5)
-            after = rss_bytes(pid)
-            failed = sum(1 for v in open_ if v.error)
+            await asyncio.sleep(1)  # let the seeding settle before the baseline
+            open_, weight = await open_and_weigh(url, pid, paths, settle=5)
             await close_viewers(open_)
-            return {
-                "viewers": viewers,
-                "rooms": rooms,
-                "failed_viewers": failed,
-                "open_seconds": round(seconds, 1),
-                "rss_mb_idle_process": round(before / 2**20, 1),
-                "rss_mb_with_viewers": round(after / 2**20, 1),
-                "mb_per_viewer": round((after - before) / 2**20 / viewers, 3),
-            }
+            return {"viewers": viewers, "rooms": rooms, **weight}
 
         report = asyncio.run(measure())
         print(f"  idle      {json.dumps(report)}", flush=True)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +144,14 @@ def running_app(log_dir: Path, *, startup_timeout: float = 45, **settings: str) 
         app.stop()
 
 
+def wait_until(condition: Callable[[], object], *, timeout: float, message: str, every: float = 0.2) -> None:
+    """Poll `condition` until it is true; fail with `message` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(every)
+
+
 def wait_until_healthy(app: AppProcess, *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,29 +192,18 @@ class PrivateRedis:
             ],
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=self.port, socket_connect_timeout=1).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError("the private Redis did not start within 10 s")
+        wait_until(self._answers, timeout=10, message="the private Redis did not start within 10 s")
+
+    def _answers(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping())
+        except redis.ConnectionError:
+            return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server is not installed")
-    server = PrivateRedis(free_port(), tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @contextlib.contextmanager

@@ -4,7 +4,6 @@ The Redis server is the test's own, so that it can be stopped and started again 
 disturbing other tests; the PostgreSQL database is the test's own for the same reason.
 """
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from tests.support import (
     private_redis_server,
     running_app,
     unique,
+    wait_until,
 )
 
 WITHIN_A_SECOND = 1_000  # ms: CONTRACT section 3, across instances too
@@ -159,26 +159,23 @@ def numsub(cluster: Cluster, slug: str) -> int:
         client.close()
 
 
-def wait_for(condition, timeout: float, message: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.2)
-
-
 def test_each_process_holds_one_subscription_per_room_while_it_has_viewers(
     on_one: PageOpener, on_two: PageOpener, api_one: Api, cluster: Cluster
 ) -> None:
     slug = api_one.room()
     assert numsub(cluster, slug) == 0
     pages = [open_room(on_one, slug) for _ in range(3)]
-    wait_for(lambda: numsub(cluster, slug) == 1, 5, "three viewers on one process: one subscription")
+    wait_until(lambda: numsub(cluster, slug) == 1, timeout=5, message="three viewers on one process: one subscription")
     open_room(on_two, slug)
-    wait_for(lambda: numsub(cluster, slug) == 2, 5, "a viewer on the second process: its own subscription")
+    wait_until(
+        lambda: numsub(cluster, slug) == 2, timeout=5, message="a viewer on the second process: its own subscription"
+    )
     for page in pages:
         page.close()
     # NiceGUI keeps a closed page for its reconnect grace period (10 s) before dropping it.
-    wait_for(lambda: numsub(cluster, slug) == 1, 25, "the first process drops the room after its last viewer")
+    wait_until(
+        lambda: numsub(cluster, slug) == 1, timeout=25, message="the first process drops the room after its last viewer"
+    )
 
 
 def health(instance: AppProcess) -> tuple[int, dict[str, str]]:
@@ -196,7 +193,11 @@ def test_a_redis_restart_loses_no_message_and_health_recovers(
 
     cluster.redis.stop()
     for instance in (cluster.one, cluster.two):
-        wait_for(lambda instance=instance: health(instance)[0] == 503, 10, "health names the bus while Redis is down")
+        wait_until(
+            lambda instance=instance: health(instance)[0] == 503,
+            timeout=10,
+            message="health names the bus while Redis is down",
+        )
         assert health(instance)[1]["bus"].startswith("redis")
     api_one.say(slug, "during the outage, via one")  # saved: sending does not depend on Redis
     api_two.say(slug, "during the outage, via two")
@@ -204,7 +205,11 @@ def test_a_redis_restart_loses_no_message_and_health_recovers(
     cluster.redis.start()
 
     for instance in (cluster.one, cluster.two):
-        wait_for(lambda instance=instance: health(instance)[0] == 200, 15, "health recovers when Redis returns")
+        wait_until(
+            lambda instance=instance: health(instance)[0] == 200,
+            timeout=15,
+            message="health recovers when Redis returns",
+        )
     expected = [
         "before the outage",
         "during the outage, via one",
@@ -247,7 +252,7 @@ def test_a_database_outage_is_a_clear_error_and_heals_without_a_restart(
         expect(page.get_by_test_id("message-input")).to_have_value("typed while the database is down")
     finally:
         allow_connections(cluster.database_url, True)
-    wait_for(lambda: health(cluster.one)[0] == 200, 15, "health recovers with the database")
+    wait_until(lambda: health(cluster.one)[0] == 200, timeout=15, message="health recovers with the database")
     api_one.say(slug, "after the outage")
     page.get_by_test_id("send-button").click()  # the text the user typed is still there: send it now
     expect(page.get_by_test_id("message-text")).to_have_text(
