@@ -41,8 +41,12 @@ class Header:
                 )
         self._dialog = self._build_profile_dialog(guest)
 
-    def _toggle_dark(self, dark: ui.dark_mode) -> None:
-        dark.toggle()
+    async def _toggle_dark(self, dark: ui.dark_mode) -> None:
+        if dark.value is None:  # still following the system: ask the browser what it shows now
+            shown_dark = await ui.run_javascript("return matchMedia('(prefers-color-scheme: dark)').matches")
+            dark.value = not shown_dark
+        else:
+            dark.value = not dark.value
         # The browser storage is read-only after the page is sent; remember the choice per user instead.
         app.storage.user["dark"] = dark.value
 

@@ -8,7 +8,9 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -366,3 +368,28 @@ def test_the_room_list_shows_activity_live(new_page: PageOpener, api: Api) -> No
     api.say(slug, "wake up")
     expect(card).to_contain_text("active just now", timeout=LIVE)
     expect(page.get_by_test_id("room-item").first).to_contain_text(name)
+
+
+def test_dark_mode_can_be_switched_and_is_remembered(new_page: PageOpener) -> None:
+    page = new_page("/")
+    expect(page.locator("body")).not_to_have_class(re.compile("body--dark"))
+    page.get_by_role("button", name="Toggle dark mode").click()
+    expect(page.locator("body")).to_have_class(re.compile("body--dark"))
+    page.reload()
+    expect(page.locator("body")).to_have_class(re.compile("body--dark"))
+
+
+def test_times_are_shown_in_the_readers_own_time_zone(browser: Browser, chat: AppProcess, api: Api) -> None:
+    slug = api.room()
+    api.say(slug, "what time is it?")
+    created = api.client.get(f"/api/v1/rooms/{slug}/messages").json()["messages"][-1]["created_at"]
+    tokyo = datetime.fromisoformat(created).astimezone(ZoneInfo("Asia/Tokyo"))
+    context = browser.new_context(base_url=chat.url, timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto(f"/rooms/{slug}")
+        stamp = page.get_by_test_id("message").last.locator("time")
+        expect(stamp).to_have_attribute("title", re.compile(r"JST$"))
+        assert tokyo.strftime("%H:%M") in stamp.inner_text()
+    finally:
+        context.close()

@@ -296,3 +296,12 @@ async def test_a_refused_image_leaves_no_files_and_no_message(db: Database, tmp_
         await send(room_slug=room.slug, author_id=999_999, data=_png())
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
     assert (await db.run(messages.page_messages, room_slug=room.slug)).messages == []
+
+
+def test_the_postgresql_pool_is_sized_by_the_setting(postgres_url: str) -> None:
+    database = Database(postgres_url, pool_size=3)
+    try:
+        assert database.engine.pool.size() == 3  # type: ignore[attr-defined]
+        assert database.engine.pool._max_overflow == 3  # type: ignore[attr-defined]  # bursts: as many again
+    finally:
+        database.dispose()
