@@ -289,6 +289,8 @@ class MessageList:
         with self._rows_box:
             self._rows[message.id] = self._render(message)
         self._ids.append(message.id)
+        if len(self._ids) == 1:  # the first message of an empty room: "say hello" no longer fits
+            self._update_top()
 
     def _insert(self, message: MessagePublic, index: int | None = None) -> None:
         if index is None:

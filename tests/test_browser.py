@@ -56,8 +56,11 @@ def rendered_ids(page: Page) -> list[int]:
 def test_two_browsers_see_each_others_messages_and_api_posts(new_page: PageOpener, api: Api) -> None:
     slug = api.room()
     alice, bob = open_room(new_page, slug), open_room(new_page, slug)
+    expect(alice.get_by_text("Say hello!")).to_be_visible()
     send(alice, "Hello Bob")
     expect(bob.get_by_test_id("message-text").last).to_have_text("Hello Bob", timeout=LIVE)
+    expect(bob.get_by_text("This is the beginning of")).to_be_visible()  # no more "say hello"
+    expect(bob.get_by_text("Say hello!")).to_have_count(0)
     expect(alice.get_by_test_id("message-text").last).to_have_text("Hello Bob", timeout=LIVE)
     send(bob, "Hi Alice")
     expect(alice.get_by_test_id("message-text").last).to_have_text("Hi Alice", timeout=LIVE)
