@@ -17,6 +17,7 @@ Results go to benchmarks/results.json and the plot to docs/performance.png.
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import subprocess
@@ -126,19 +127,32 @@ async def open_and_weigh(url: str, pid: int, paths: list[str], *, settle: float)
     }
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The load generator holds hundreds of viewers too: its own garbage collection pauses
+    would show up as delivery latency, so it does not collect while it measures."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 async def live_round(  # type: ignore[no-untyped-def]
     url: str, pid: int, paths: list[str], post, *, rate: float, duration: float, grace: float | None = None
 ) -> dict:
     viewers, weight = await open_and_weigh(url, pid, paths, settle=2)
     cpu_before = cpu_seconds(pid)
-    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
-        started = time.perf_counter()
-        sent = await send_steadily(post, http, rate=rate, duration=duration)
-        elapsed = time.perf_counter() - started
-    # Deliveries still on their way are waited for this long after the last send, then count as lost.
-    deadline = time.perf_counter() + (grace if grace is not None else max(5.0, duration))
-    while time.perf_counter() < deadline and any(len(v.arrivals) < len(sent) for v in viewers if not v.error):
-        await asyncio.sleep(0.25)
+    with collector_paused():
+        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+            started = time.perf_counter()
+            sent = await send_steadily(post, http, rate=rate, duration=duration)
+            elapsed = time.perf_counter() - started
+        # Deliveries still on their way are waited for this long after the last send, then count as lost.
+        deadline = time.perf_counter() + (grace if grace is not None else max(5.0, duration))
+        while time.perf_counter() < deadline and any(len(v.arrivals) < len(sent) for v in viewers if not v.error):
+            await asyncio.sleep(0.25)
     cpu_used = cpu_seconds(pid) - cpu_before
     # latency_report comes last: its count of failed viewers includes any that failed during the run.
     report = {**weight, **latency_report(viewers, sent, elapsed)}

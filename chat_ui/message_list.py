@@ -1,27 +1,31 @@
 """The message list: a bounded, contiguous window onto a room's history.
 
 It appends live messages instead of re-rendering, loads the page before when the reader
-reaches the top (keeping their place), and never holds more than MAX_RENDERED messages:
+reaches the top (keeping their place), and never holds much more than MAX_RENDERED messages:
 scrolling far back unloads the newest ones, and the "new messages" button (or scrolling
 down again) brings them back from the database.
+
+What it costs per viewer is what limits how many viewers a process holds, so a live message
+is cheap: its HTML is made once per process (chat_ui/message_rows.py) and goes into the last
+of a few chunk elements, and following the newest message is the browser's own scroll
+anchoring (see theme.py), with no script sent to each viewer.
 """
 
+import bisect
 import contextlib
-import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from html import escape
 from zoneinfo import ZoneInfo
 
 from nicegui import background_tasks, ui
 from nicegui.element import Element
 
+from chat_ui.message_rows import row_html
 from models.message import MessagePage, MessagePublic
 
 MAX_RENDERED = 200
+CHUNK_SIZE = 8  # messages per element: fewer elements per viewer, against resending a chunk's HTML
 NEAR_TOP_PX = 200
-AT_BOTTOM_PX = 80
-NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777", "#7c3aed", "#2563eb")
+AT_BOTTOM_PX = 80  # the height of .chat-bottom-anchor in theme.py
 
 # Browser-side helpers, sent with run_javascript. NiceGUI applies element updates a frame after
 # a script runs, so each one waits (at most two seconds) for the layout it depends on.
@@ -53,20 +57,67 @@ return new Promise((done) => {
   step();
 });
 """
+# Scroll positions go to the server only when it has something to do with them: not for every
+# message that the browser's anchoring follows while the reader stays at the bottom.
+_ON_SCROLL = f"""(e) => {{
+  const el = e.target, bottom = el.scrollTop + el.clientHeight >= el.scrollHeight - {AT_BOTTOM_PX};
+  if (bottom && el._chatAtBottom && el.classList.contains('chat-follow')) return;
+  el._chatAtBottom = bottom;
+  emit({{top: el.scrollTop, height: el.scrollHeight, view: el.clientHeight}});
+}}"""
+# One listener for every thumbnail and delete button in the list, rather than one per message.
+_ON_CLICK = """(e) => {
+  const data = e.target.dataset;
+  if (data.full) emit({image: data.full}); else if (data.delete) emit({delete: Number(data.delete)});
+}"""
 
 PageLoader = Callable[[int | None, int | None], Awaitable[MessagePage]]  # (before, after) -> page
 
 
+class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
+    """Consecutive messages as one element; `rows` maps their ids, ascending, to their HTML."""
+
+    def __init__(self) -> None:
+        super().__init__("div")
+        self.rows: dict[int, str] = {}
+        self.mark("message-chunk")
+
+    @property
+    def ids(self) -> list[int]:
+        return list(self.rows)
+
+    def put(self, message_id: int, html: str) -> None:
+        self.rows[message_id] = html
+        if len(self.rows) > 1 and message_id < next(reversed(self.rows.keys())):  # not the newest: re-sort
+            self.rows = dict(sorted(self.rows.items()))
+        self.render()
+
+    def render(self) -> None:
+        self._props["innerHTML"] = "".join(self.rows.values())
+
+
 class MessageList:
-    def __init__(self, *, load: PageLoader, on_image_click: Callable[[str], None], room_name: str) -> None:
+    def __init__(
+        self,
+        *,
+        load: PageLoader,
+        on_image_click: Callable[[str], None],
+        room_name: str,
+        may_delete: Callable[[MessagePublic], bool] = lambda message: False,
+        on_delete: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self._load = load
         self._on_image_click = on_image_click
+        self._may_delete = may_delete
+        self._on_delete = on_delete
         self._room_name = room_name
-        self._rows: dict[int, Element] = {}
+        self._chunks: list[_Chunk] = []
+        self._chunk_of: dict[int, _Chunk] = {}
         self._ids: list[int] = []  # rendered ids, ascending
         self._has_older = False
         self._at_live_edge = True  # the newest rendered message is the room's newest
         self._at_bottom = True
+        self._following = True  # the browser keeps the view at the bottom as messages arrive
         self._busy = False
         self._generation = 0
         self._latest_seen = 0  # the highest id announced live, rendered or not
@@ -76,29 +127,17 @@ class MessageList:
         with ui.element("div").classes("relative flex-1 min-h-0 w-full"):
             self._box = (
                 ui.element("div")
-                .classes("chat-message-list absolute inset-0 overflow-y-auto py-3")
+                .classes("chat-message-list chat-follow absolute inset-0 overflow-y-auto py-3")
                 .props("data-testid=message-list")
                 .mark("message-list")
-                .on(
-                    "scroll",
-                    self._on_scroll,
-                    js_handler="(e) => emit({top: e.target.scrollTop, height: e.target.scrollHeight, "
-                    "view: e.target.clientHeight})",
-                    throttle=0.1,
-                )
+                .on("scroll", self._on_scroll, js_handler=_ON_SCROLL, throttle=0.1)
             )
             with self._box:
                 self._top = ui.label("").classes("text-center text-xs text-slate-400 py-3 w-full")
-                # One click listener for every thumbnail in the list, rather than one per message.
                 self._rows_box = (
-                    ui.element("div")
-                    .classes("flex flex-col")
-                    .on(
-                        "click",
-                        self._clicked,
-                        js_handler="(e) => { if (e.target.dataset.full) emit(e.target.dataset.full); }",
-                    )
+                    ui.element("div").classes("flex flex-col").on("click", self._clicked, js_handler=_ON_CLICK)
                 )
+                ui.element("div").classes("chat-bottom-anchor")
             self._new_button = (
                 ui.button("New messages", icon="arrow_downward", on_click=self.jump_to_latest)
                 .props("rounded unelevated no-caps size=sm data-testid=new-messages-button")
@@ -119,13 +158,15 @@ class MessageList:
         self._generation += 1  # whatever was loading is now out of date
         self._busy = False
         self._rows_box.clear()
-        self._rows.clear()
+        self._chunks.clear()
+        self._chunk_of.clear()
         self._ids.clear()
         for message in page.messages:
             self._append(message)
         self._has_older = page.has_more
         self._at_live_edge = True
         self._at_bottom = True
+        self._set_following()
         self._unseen = 0
         self._new_button.visible = False
         self._update_top()
@@ -135,7 +176,7 @@ class MessageList:
         """A live message: appended where it belongs, followed if the reader is at the bottom
         or sent it. Messages newer than the window only count as unseen until it catches up."""
         self._latest_seen = max(self._latest_seen, message.id)
-        if message.id in self._rows:
+        if message.id in self._chunk_of:
             return
         if not self._at_live_edge:
             if own:  # the window is far back in history: bring the reader to what they just sent
@@ -150,11 +191,11 @@ class MessageList:
         self._append(message)
         if self._at_bottom or own:
             self._trim_oldest()
-            self.scroll_to_bottom()
+            if not self._at_bottom:
+                self.scroll_to_bottom()  # the reader's own message, while they were reading further up
         else:
             self._note_unseen()
-            if len(self._ids) > MAX_RENDERED:
-                self._drop_newest()
+            self._trim_newest()
 
     async def catch_up(self) -> None:
         """After a gap (reconnect, bus resync): fetch whatever is newer than the window's end."""
@@ -162,10 +203,16 @@ class MessageList:
             await self._fill_to_edge(self._generation, force=True)
 
     def remove(self, message_id: int) -> None:
-        row = self._rows.pop(message_id, None)
-        if row is not None:
-            self._ids.remove(message_id)
-            row.delete()
+        chunk = self._chunk_of.pop(message_id, None)
+        if chunk is None:
+            return
+        self._ids.remove(message_id)
+        del chunk.rows[message_id]
+        if chunk.rows:
+            chunk.render()
+        else:
+            self._chunks.remove(chunk)
+            chunk.delete()
 
     def scroll_to_bottom(self, ms: int = 400) -> None:
         self._box.client.run_javascript(_SCROLL_TO_BOTTOM % {"id": self._box.id, "ms": ms})
@@ -190,6 +237,7 @@ class MessageList:
         args = getattr(event, "args", None) or {}
         top, height, view = (float(args.get(key, 0)) for key in ("top", "height", "view"))
         self._at_bottom = top + view >= height - AT_BOTTOM_PX
+        self._set_following()
         if self._at_bottom and self._at_live_edge:
             self._unseen = 0
             self._new_button.visible = False
@@ -205,17 +253,14 @@ class MessageList:
         self._busy = True
         try:
             self._top.set_text("Loading earlier messages…")
-            anchor = self._rows[self._ids[0]]
+            anchor = self._chunks[0]
             page = await self._load(self._ids[0], None)
             position = await self._anchor_position(anchor)
             if generation != self._generation:
                 return
-            for index, message in enumerate(page.messages):
-                if message.id not in self._rows:
-                    self._insert(message, index=index)
+            self._prepend(page.messages)
             self._has_older = page.has_more
-            while len(self._ids) > MAX_RENDERED:
-                self._drop_newest()
+            self._trim_newest()
             self._update_top()
             await self._keep_in_place(anchor, position)
         finally:
@@ -229,19 +274,20 @@ class MessageList:
             page = await self._load(None, self._ids[-1])
             if generation != self._generation:
                 return
-            fresh = [message for message in page.messages if message.id not in self._rows]
-            overflow = max(0, len(self._ids) + len(fresh) - MAX_RENDERED)
-            # The first row that stays is the anchor: measured before the change, put back after it.
-            anchor = self._rows[self._ids[overflow]] if 0 < overflow < len(self._ids) else None
+            fresh = [message for message in page.messages if message.id not in self._chunk_of]
+            # Chunks above will go: the newest chunk now is the anchor, measured before and put back after.
+            oldest = self._chunks[0]
+            drops = len(self._chunks) > 1 and len(self._ids) + len(fresh) - len(oldest.rows) >= MAX_RENDERED
+            anchor = self._chunks[-1] if drops else None
             position = await self._anchor_position(anchor) if anchor else None
             if generation != self._generation:
                 return
             for message in fresh:
                 self._append(message)
-            for _ in range(overflow):
-                self._drop_oldest()
+            self._trim_oldest()
             self._at_bottom = False  # the new rows are below the view
             self._at_live_edge = not page.has_more
+            self._set_following()
             if anchor is not None:
                 await self._keep_in_place(anchor, position)
             if self._at_live_edge:
@@ -283,36 +329,68 @@ class MessageList:
         with contextlib.suppress(TimeoutError):
             await self._box.client.run_javascript(_KEEP_ANCHOR_IN_PLACE % values, timeout=3)
 
-    # The rows
+    def _set_following(self) -> None:
+        """The browser follows new messages (theme.py: .chat-follow) while the reader is at the live edge's bottom."""
+        following = self._at_live_edge and self._at_bottom
+        if following != self._following:
+            self._following = following
+            self._box.classes(add="chat-follow") if following else self._box.classes(remove="chat-follow")
+
+    # The rows, in chunks of up to CHUNK_SIZE messages: one element each, whose HTML is the rows'.
 
     def _append(self, message: MessagePublic) -> None:
-        with self._rows_box:
-            self._rows[message.id] = self._render(message)
+        last = self._chunks[-1] if self._chunks else None
+        if last is None or len(last.rows) >= CHUNK_SIZE:
+            with self._rows_box:
+                last = _Chunk()
+            self._chunks.append(last)
+        self._add_to(last, message)
         self._ids.append(message.id)
         if len(self._ids) == 1:  # the first message of an empty room: "say hello" no longer fits
             self._update_top()
 
-    def _insert(self, message: MessagePublic, index: int | None = None) -> None:
-        if index is None:
-            index = next(i for i, known in enumerate(self._ids) if known > message.id)
-        with self._rows_box:
-            row = self._render(message)
-        row.move(target_index=index)
-        self._rows[message.id] = row
-        self._ids.insert(index, message.id)
+    def _prepend(self, messages: list[MessagePublic]) -> None:
+        """An older page (oldest first), above everything shown."""
+        fresh = [message for message in messages if message.id not in self._chunk_of]
+        for index, start in enumerate(range(0, len(fresh), CHUNK_SIZE)):
+            with self._rows_box:
+                chunk = _Chunk()
+            chunk.move(target_index=index)
+            self._chunks.insert(index, chunk)
+            for message in fresh[start : start + CHUNK_SIZE]:
+                self._add_to(chunk, message)
+        self._ids[:0] = [message.id for message in fresh]
+
+    def _insert(self, message: MessagePublic) -> None:
+        """A message older than the newest shown (announced out of order): into the chunk where it belongs."""
+        chunk = next(chunk for chunk in self._chunks if chunk.ids[-1] > message.id)
+        self._add_to(chunk, message)
+        bisect.insort(self._ids, message.id)
+
+    def _add_to(self, chunk: _Chunk, message: MessagePublic) -> None:
+        chunk.put(message.id, row_html(message, self.timezone, deletable=self._may_delete(message)))
+        self._chunk_of[message.id] = chunk
 
     def _trim_oldest(self) -> None:
-        while len(self._ids) > MAX_RENDERED:
-            self._drop_oldest()
+        """Whole chunks go, so that the chunks that stay are not sent again."""
+        while len(self._chunks) > 1 and len(self._ids) - len(self._chunks[0].rows) >= MAX_RENDERED:
+            self._drop_chunk(0)
+            self._has_older = True
+            self._update_top()
 
-    def _drop_oldest(self) -> None:
-        self._rows.pop(self._ids.pop(0)).delete()
-        self._has_older = True
-        self._update_top()
+    def _trim_newest(self) -> None:
+        while len(self._chunks) > 1 and len(self._ids) - len(self._chunks[-1].rows) >= MAX_RENDERED:
+            self._drop_chunk(-1)
+            self._at_live_edge = False
+            self._set_following()
 
-    def _drop_newest(self) -> None:
-        self._rows.pop(self._ids.pop()).delete()
-        self._at_live_edge = False
+    def _drop_chunk(self, index: int) -> None:
+        chunk = self._chunks.pop(index)
+        dropped = set(chunk.rows)
+        self._ids = [known for known in self._ids if known not in dropped]
+        for message_id in dropped:
+            del self._chunk_of[message_id]
+        chunk.delete()
 
     def _note_unseen(self) -> None:
         self._unseen += 1
@@ -327,58 +405,12 @@ class MessageList:
         else:
             self._top.set_text(f"No messages in {self._room_name} yet. Say hello!")
 
-    def _render(self, message: MessagePublic) -> Element:
-        """One message, one element. Every element costs CPU on the server for every viewer of the
-        room (about 0.2 ms each; see docs/PERFORMANCE.md), so the row is a single ui.html whose
-        content is built here, with every piece of user text escaped: it shows as text, never markup."""
-        # A plain element with innerHTML: lighter than ui.html, which adds a component and its own props.
-        row = ui.element("div").classes("chat-row grid grid-cols-[auto_1fr] items-baseline gap-x-2 px-4 py-1.5")
-        row.props["innerHTML"] = self._row_html(message)
-        row.props["data-testid"] = "message"
-        row.props["data-message-id"] = str(message.id)
-        row.mark("message")
-        return row
-
-    def _row_html(self, message: MessagePublic) -> str:
-        author = escape(message.author.display_name)
-        local = message.created_at.astimezone(self.timezone)
-        title, shown = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z")), escape(self._format_time(message.created_at))
-        parts = [
-            f'<span data-testid="message-author" class="chat-author" style="color: {_name_colour(message.author.id)}">'
-            f"{author}</span>",
-            f'<time class="chat-time" datetime="{message.created_at.isoformat()}" title="{title}">{shown}</time>',
-        ]
-        if message.image is not None:
-            width, height = _fit(message.image.width, message.image.height)
-            parts.append(
-                f'<img data-testid="message-image" class="chat-thumb col-span-2 mt-1" '
-                f'src="{escape(message.image.thumbnail_url)}" data-full="{escape(message.image.url)}" '
-                f'width="{width}" height="{height}" loading="lazy" '
-                f'alt="Image from {author}">'
-            )
-        if message.text:
-            parts.append(
-                f'<div data-testid="message-text" class="chat-message-text col-span-2">{escape(message.text)}</div>'
-            )
-        return "".join(parts)
-
-    def _clicked(self, event: object) -> None:
-        url = getattr(event, "args", None)
-        if isinstance(url, str) and url.startswith("/media/"):
-            self._on_image_click(url)
-
-    def _format_time(self, moment: datetime) -> str:
-        local = moment.astimezone(self.timezone)
-        today = datetime.now(self.timezone).date()
-        return local.strftime("%H:%M") if local.date() == today else local.strftime("%b %d, %H:%M")
-
-
-def _name_colour(guest_id: int) -> str:
-    digest = hashlib.blake2s(str(guest_id).encode(), digest_size=1).digest()[0]
-    return NAME_COLOURS[digest % len(NAME_COLOURS)]
-
-
-def _fit(width: int, height: int, box: int = 320) -> tuple[int, int]:
-    """Display size of a thumbnail: known up front so the layout never jumps when it loads."""
-    scale = min(1.0, box / max(width, height, 1))
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    async def _clicked(self, event: object) -> None:
+        args = getattr(event, "args", None)
+        if not isinstance(args, dict):
+            return
+        image, delete = args.get("image"), args.get("delete")
+        if isinstance(image, str) and image.startswith("/media/"):
+            self._on_image_click(image)
+        elif isinstance(delete, int) and self._on_delete is not None and delete in self._chunk_of:
+            await self._on_delete(delete)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Column, Field, SQLModel
 
 from models.base import UTCDateTime, utcnow
@@ -20,6 +20,8 @@ class Guest(SQLModel, table=True):
 
 
 class GuestPublic(BaseModel):
+    model_config = ConfigDict(frozen=True)  # hashable, as part of a MessagePublic
+
     id: int
     display_name: str
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Column, Field, SQLModel
 
 from models.base import UTCDateTime, utcnow
@@ -20,6 +20,8 @@ class Image(SQLModel, table=True):
 
 
 class ImagePublic(BaseModel):
+    model_config = ConfigDict(frozen=True)  # hashable, as part of a MessagePublic
+
     url: str
     thumbnail_url: str
     width: int

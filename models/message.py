@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ForeignKey, Index, Integer
 from sqlmodel import Column, Field, SQLModel
 
@@ -38,6 +38,8 @@ class Message(SQLModel, table=True):
 
 
 class MessagePublic(BaseModel):
+    model_config = ConfigDict(frozen=True)  # immutable and hashable: rendered rows are cached by value
+
     id: int
     room: str  # the room's slug
     author: GuestPublic

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from chat_ui.message_list import CHUNK_SIZE, MAX_RENDERED
 from tests.pages import LIVE, Api, PageOpener, message_texts, open_room, page_opener, send
 from tests.support import ROOT, AppProcess, running_app, unique
 
@@ -163,7 +164,7 @@ def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(ne
     seen = set(rendered_ids(page))
     for current in scroll_up_to_the_first(page, ids[0]):
         assert current == sorted(set(current)), "rendered in order, never twice"
-        assert len(current) <= 200, "a view holds a bounded number of messages"
+        assert len(current) < MAX_RENDERED + CHUNK_SIZE, "a view holds a bounded number of messages"
         seen.update(current)
     assert rendered_ids(page)[0] == ids[0]
     assert sorted(seen) == ids
@@ -187,6 +188,19 @@ def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: Pa
     expect(button).to_be_hidden()
     api.say(slug, "followed at the bottom")
     expect(page.get_by_test_id("message-text").last).to_have_text("followed at the bottom", timeout=LIVE)
+    expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
+
+
+def test_a_reader_at_the_bottom_follows_a_burst_of_messages(new_page: PageOpener, api: Api) -> None:
+    """The browser follows new messages by itself (scroll anchoring, no script per message): through
+    a burst that fills more than one chunk, with a message taller than the list's follow margin."""
+    page, _ = open_long_room(new_page, api, count=60)
+    slug = page.url.rsplit("/", 1)[1]
+    page.wait_for_timeout(600)  # past the 400 ms in which the page itself scrolls to the bottom
+    for n in range(2 * CHUNK_SIZE):
+        api.say(slug, f"burst {n}" + ("\n" * 12 + "a tall one" if n == CHUNK_SIZE else ""))
+    expect(page.get_by_test_id("message-text").last).to_have_text(f"burst {2 * CHUNK_SIZE - 1}", timeout=LIVE)
+    page.wait_for_function(AT_BOTTOM, timeout=LIVE)
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
 
 
@@ -347,7 +361,7 @@ def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_p
             arg=str(last),
         )
         current = rendered_ids(page)
-        assert current == sorted(set(current)) and len(current) <= 200
+        assert current == sorted(set(current)) and len(current) < MAX_RENDERED + CHUNK_SIZE
     expect(page.get_by_test_id("message-text").last).to_have_text("arrived while reading old history")
     api.say(slug, "live again")
     expect(page.get_by_test_id("message-text").last).to_have_text("live again", timeout=LIVE)

@@ -79,17 +79,16 @@ async def test_a_taken_room_name_is_refused_inline(users: UserFactory) -> None:
     await user.should_see("exists already")
 
 
-MESSAGE_TEXT = re.compile(r'data-testid="message-text"[^>]*>(.*?)</div>', re.S)
+# A row's id, then its text, without running into the next row.
+ROW = re.compile(r'data-message-id="(\d+)"(?:(?!data-message-id).)*?data-testid="message-text"[^>]*>(.*?)</div>', re.S)
 
 
 def shown_texts(user: User) -> list[str]:
-    """The texts of the rendered messages, oldest first. Each row is one element whose user text is
-    escaped, so unescaping it must give back exactly what was sent."""
+    """The texts of the rendered messages, oldest first. Rows are HTML inside chunk elements, with
+    user text escaped, so unescaping it must give back exactly what was sent."""
     with user:
-        rows = sorted(
-            ElementFilter(marker="message", local_scope=False), key=lambda row: int(row.props["data-message-id"])
-        )
-    return [unescape(match.group(1)) for row in rows if (match := MESSAGE_TEXT.search(row.props["innerHTML"]))]
+        html = "".join(chunk.props["innerHTML"] for chunk in ElementFilter(marker="message-chunk", local_scope=False))
+    return [unescape(text) for _, text in sorted((int(id_), text) for id_, text in ROW.findall(html))]
 
 
 async def should_show(user: User, expected: list[str]) -> None:
@@ -114,8 +113,8 @@ async def test_two_visitors_see_each_others_messages_live(users: UserFactory) ->
     # Escaped on the way into the page: the browser shows the characters, it does not make them bold.
     with bob:
         assert any(
-            "&lt;b&gt;not bold&lt;/b&gt;" in row.props["innerHTML"]
-            for row in ElementFilter(marker="message", local_scope=False)
+            "&lt;b&gt;not bold&lt;/b&gt;" in chunk.props["innerHTML"]
+            for chunk in ElementFilter(marker="message-chunk", local_scope=False)
         )
 
 

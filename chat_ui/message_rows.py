@@ -1,0 +1,69 @@
+"""A message as HTML: built in Python, every piece of user text escaped, shared between viewers.
+
+Every NiceGUI element costs server CPU and memory for every viewer of a room (see
+docs/PERFORMANCE.md), so messages are not elements: the list groups them into a few chunk
+elements whose HTML is made here. The HTML of a message depends only on the message, the
+reader's time zone and day, and whether the reader may delete it, so it is cached: a message
+that reaches a thousand viewers in one zone is rendered once.
+"""
+
+import hashlib
+from datetime import date, datetime
+from functools import lru_cache
+from html import escape
+from zoneinfo import ZoneInfo
+
+from models.message import MessagePublic
+
+NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777", "#7c3aed", "#2563eb")
+ROW_CLASSES = "chat-row grid grid-cols-[auto_1fr_auto] items-baseline gap-x-2 px-4 py-1.5"
+
+
+def row_html(message: MessagePublic, timezone: ZoneInfo, *, deletable: bool = False) -> str:
+    """The message's row, as the reader in `timezone` sees it today."""
+    return _row_html(message, timezone, datetime.now(timezone).date(), deletable)
+
+
+@lru_cache(maxsize=4096)  # MessagePublic is frozen, so it hashes by value: a renamed author is a new key
+def _row_html(message: MessagePublic, timezone: ZoneInfo, today: date, deletable: bool) -> str:
+    author = escape(message.author.display_name)
+    local = message.created_at.astimezone(timezone)
+    title = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
+    shown = escape(local.strftime("%H:%M") if local.date() == today else local.strftime("%b %d, %H:%M"))
+    parts = [
+        f'<div class="{ROW_CLASSES}" data-testid="message" data-message-id="{message.id}">',
+        f'<span data-testid="message-author" class="chat-author" style="color: {name_colour(message.author.id)}">'
+        f"{author}</span>",
+        f'<time class="chat-time" datetime="{message.created_at.isoformat()}" title="{title}">{shown}</time>',
+    ]
+    if deletable:
+        parts.append(
+            f'<button type="button" class="chat-delete" data-testid="delete-message" '
+            f'data-delete="{message.id}" title="Delete this message" aria-label="Delete this message">✕</button>'
+        )
+    else:
+        parts.append("<span></span>")
+    if message.image is not None:
+        width, height = fit(message.image.width, message.image.height)
+        parts.append(
+            f'<img data-testid="message-image" class="chat-thumb col-span-3 mt-1" '
+            f'src="{escape(message.image.thumbnail_url)}" data-full="{escape(message.image.url)}" '
+            f'width="{width}" height="{height}" loading="lazy" alt="Image from {author}">'
+        )
+    if message.text:
+        parts.append(
+            f'<div data-testid="message-text" class="chat-message-text col-span-3">{escape(message.text)}</div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def name_colour(guest_id: int) -> str:
+    digest = hashlib.blake2s(str(guest_id).encode(), digest_size=1).digest()[0]
+    return NAME_COLOURS[digest % len(NAME_COLOURS)]
+
+
+def fit(width: int, height: int, box: int = 320) -> tuple[int, int]:
+    """Display size of a thumbnail: known up front so the layout never jumps when it loads."""
+    scale = min(1.0, box / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
