@@ -7,8 +7,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import Context
+from api.guests import GuestRenameIn
 from models.audit import AuditEntryPublic
 from models.guest import GuestPublic
+from models.room import RoomPublic, RoomUpdate
 from services import moderation
 
 _bearer = HTTPBearer(auto_error=False, description="CHAT_ADMIN_TOKEN")
@@ -44,17 +46,29 @@ async def delete_room(slug: str, context: Context) -> Response:
     return Response(status_code=204)
 
 
+@router.patch("/rooms/{slug}", response_model=RoomPublic)
+async def edit_room(slug: str, body: RoomUpdate, context: Context) -> RoomPublic:
+    """Rename the room or change its description (its address stays). 409 if the name is taken."""
+    return await moderation.edit(db=context.db, bus=context.bus, slug=slug, update=body)
+
+
 @router.post("/rooms/{slug}/lock", status_code=204)
 async def lock_room(slug: str, context: Context) -> Response:
     """The room becomes read-only: everyone can read, posting answers 403."""
-    await context.db.run(moderation.set_locked, slug=slug, locked=True, actor="admin")
+    await moderation.lock(db=context.db, bus=context.bus, slug=slug, locked=True)
     return Response(status_code=204)
 
 
 @router.delete("/rooms/{slug}/lock", status_code=204)
 async def unlock_room(slug: str, context: Context) -> Response:
-    await context.db.run(moderation.set_locked, slug=slug, locked=False, actor="admin")
+    await moderation.lock(db=context.db, bus=context.bus, slug=slug, locked=False)
     return Response(status_code=204)
+
+
+@router.delete("/rooms/{slug}/members/{guest_id}", response_model=RoomPublic)
+async def remove_guest(slug: str, guest_id: int, context: Context) -> RoomPublic:
+    """Take the guest out of the room: they can still read it, but not post in it or join it again."""
+    return await moderation.remove_from_room(db=context.db, bus=context.bus, slug=slug, guest_id=guest_id)
 
 
 @router.get("/audit", response_model=list[AuditEntryPublic])
@@ -72,3 +86,9 @@ async def ban(guest_id: int, context: Context) -> GuestPublic:
 @router.delete("/guests/{guest_id}/ban", response_model=GuestPublic)
 async def unban(guest_id: int, context: Context) -> GuestPublic:
     return await context.db.run(moderation.set_banned, guest_id=guest_id, banned=False)
+
+
+@router.patch("/guests/{guest_id}", response_model=GuestPublic)
+async def rename_guest(guest_id: int, body: GuestRenameIn, context: Context) -> GuestPublic:
+    """Change a guest's display name (say, one that offends)."""
+    return await context.db.run(moderation.rename_guest, guest_id=guest_id, display_name=body.display_name)

@@ -2,17 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
+from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
 
 from api.deps import Context, CurrentGuest
-from models.message import MessagePage, MessagePublic
+from models.message import Message, MessagePage, MessagePublic
 from models.room import RoomPublic
-from services import messages, rooms
-from services.errors import InvalidInput
+from services import messages, moderation, rooms
+from services.errors import InvalidInput, NotFound
 from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
-from services.rooms import get_room, list_rooms
+from services.rooms import get_room, list_rooms, room_by_slug
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
 
@@ -53,6 +54,42 @@ async def join(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
 @router.post("/{slug}/leave", response_model=RoomPublic)
 async def leave(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
     return await rooms.leave(db=context.db, bus=context.bus, slug=slug, guest_id=guest.id)
+
+
+# Room owners moderate their own room (admins everything, under /api/v1/admin).
+
+
+@router.delete("/{slug}/messages/{message_id}", status_code=204)
+async def delete_message(slug: str, message_id: int, guest: CurrentGuest, context: Context) -> Response:
+    """Its author or the room's owner deletes a message: it leaves every open view. 403 for anyone else."""
+    await context.db.run(_message_in_room, slug=slug, message_id=message_id)
+    await moderation.remove_message(db=context.db, bus=context.bus, message_id=message_id, by=guest.id)
+    return Response(status_code=204)
+
+
+@router.post("/{slug}/lock", status_code=204)
+async def lock_room(slug: str, guest: CurrentGuest, context: Context) -> Response:
+    """The owner makes the room read-only: everyone can read, posting answers 403."""
+    await moderation.lock(db=context.db, bus=context.bus, slug=slug, locked=True, by=guest.id)
+    return Response(status_code=204)
+
+
+@router.delete("/{slug}/lock", status_code=204)
+async def unlock_room(slug: str, guest: CurrentGuest, context: Context) -> Response:
+    await moderation.lock(db=context.db, bus=context.bus, slug=slug, locked=False, by=guest.id)
+    return Response(status_code=204)
+
+
+@router.delete("/{slug}/members/{guest_id}", response_model=RoomPublic)
+async def remove_guest(slug: str, guest_id: int, guest: CurrentGuest, context: Context) -> RoomPublic:
+    """The owner takes a guest out of the room: they can still read it, not post in it or join it again."""
+    return await moderation.remove_from_room(db=context.db, bus=context.bus, slug=slug, guest_id=guest_id, by=guest.id)
+
+
+def _message_in_room(*, session: Session, slug: str, message_id: int) -> None:
+    room = room_by_slug(session, slug)
+    if session.exec(select(Message.id).where(Message.id == message_id, Message.room_id == room.id)).first() is None:
+        raise NotFound(f"no message {message_id} in {slug!r}")
 
 
 @router.get("/{slug}/messages", response_model=MessagePage)

@@ -118,15 +118,15 @@ async def send_steadily(post: Poster, http: httpx.AsyncClient, *, rate: float, d
     return sent
 
 
-def latency_report(viewers: list[Viewer], sent: dict[int, float], elapsed: float) -> dict[str, float]:
+def latency_report(viewers: list[Viewer], sent: dict[int, float], elapsed: float) -> dict[str, float | None]:
     latencies = [
         (viewer.arrivals[seq] - at) * 1000 for viewer in viewers for seq, at in sent.items() if seq in viewer.arrivals
     ]
     expected = len(sent) * len(viewers)
     latencies.sort()
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else None
+    def pct(p: float) -> float | None:  # None when nothing arrived at all
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else None
 
     return {
         "viewers": len(viewers),
@@ -134,8 +134,8 @@ def latency_report(viewers: list[Viewer], sent: dict[int, float], elapsed: float
         "messages": len(sent),
         "deliveries": len(latencies),
         "lost": expected - len(latencies),
-        "p50_ms": round(pct(0.50), 1),
-        "p99_ms": round(pct(0.99), 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
         "max_ms": round(latencies[-1], 1) if latencies else None,
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
         "sent_per_second": round(len(sent) / elapsed, 2),

@@ -8,12 +8,14 @@ import asyncio
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nicegui import app, ui
 
-from chat_ui import theme
+from chat_ui import forms, theme
 from chat_ui.page_frame import UiContext
+from models.room import RoomUpdate
 from services import admin_queries, moderation
 from services.bus import RedisBus
 from services.errors import ServiceError
@@ -87,16 +89,25 @@ async def _console(context: UiContext) -> None:
     media = context.app.media
 
     async def lock(row: dict[str, Any]) -> None:
-        await db.run(moderation.set_locked, slug=row["slug"], locked=True, actor="admin")
+        await moderation.lock(db=db, bus=bus, slug=row["slug"], locked=True)
 
     async def unlock(row: dict[str, Any]) -> None:
-        await db.run(moderation.set_locked, slug=row["slug"], locked=False, actor="admin")
+        await moderation.lock(db=db, bus=bus, slug=row["slug"], locked=False)
 
     async def delete_room(row: dict[str, Any]) -> None:
         await moderation.remove_room(db=db, bus=bus, media=media, slug=row["slug"])
 
     async def delete_message(row: dict[str, Any]) -> None:
         await moderation.remove_message(db=db, bus=bus, message_id=row["id"])
+
+    async def rename_room(row: dict[str, Any], name: str) -> None:
+        await moderation.edit(db=db, bus=bus, slug=row["slug"], update=RoomUpdate(name=name))
+
+    async def describe_room(row: dict[str, Any], description: str) -> None:
+        await moderation.edit(db=db, bus=bus, slug=row["slug"], update=RoomUpdate(description=description))
+
+    async def rename_guest(row: dict[str, Any], name: str) -> None:
+        await db.run(moderation.rename_guest, guest_id=row["id"], display_name=name)
 
     async def ban(row: dict[str, Any]) -> None:
         await db.run(moderation.set_banned, guest_id=row["id"], banned=True)
@@ -120,6 +131,7 @@ async def _console(context: UiContext) -> None:
                 load=lambda search: db.run(admin_queries.find_rooms, search=search),
                 actions={"Lock": lock, "Unlock": unlock, "Delete": delete_room},
                 confirm={"Delete"},
+                edits={"Rename": Edit("name", rename_room), "Describe": Edit("description", describe_room)},
             )
         with ui.tab_panel(messages_tab):
             _searchable_table(
@@ -137,6 +149,7 @@ async def _console(context: UiContext) -> None:
                 testid="admin-guests",
                 load=lambda search: db.run(admin_queries.find_guests, search=search),
                 actions={"Ban": ban, "Unban": unban},
+                edits={"Rename": Edit("display_name", rename_guest)},
             )
         with ui.tab_panel(audit_tab):
             entries = await db.run(moderation.audit_log, limit=200)
@@ -150,6 +163,14 @@ AUDIT_COLUMNS = ("at", "actor", "action", "target", "detail")
 RowAction = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Edit:
+    """An action on one row that asks for a new value of `field` first."""
+
+    field: str
+    apply: Callable[[dict[str, Any], str], Awaitable[None]]
+
+
 def _searchable_table(
     *,
     columns: list[str],
@@ -158,9 +179,12 @@ def _searchable_table(
     load: Callable[[str], Awaitable[list[Any]]],
     actions: dict[str, RowAction],
     confirm: frozenset[str] | set[str] = frozenset(),
+    edits: dict[str, Edit] | None = None,
 ) -> ui.table:
     """A search field, buttons that act on the selected rows (after a confirmation where it
-    cannot be undone), and the table, reloaded after every action. Cells show text, never HTML."""
+    cannot be undone) or edit one of them, and the table, reloaded after every change. Cells show
+    text, never HTML."""
+    edits = edits or {}
     with ui.row().classes("w-full items-center gap-2"):
         search = (
             ui.input("Search", on_change=lambda: reload())
@@ -169,6 +193,10 @@ def _searchable_table(
         )
         for name in actions:
             ui.button(name, on_click=lambda name=name: run(name)).props(
+                f"outlined no-caps data-testid={testid}-{name.lower()}"
+            )
+        for name in edits:
+            ui.button(name, on_click=lambda name=name: edit(name)).props(
                 f"outlined no-caps data-testid={testid}-{name.lower()}"
             )
     table = (
@@ -195,16 +223,10 @@ def _searchable_table(
         if not chosen:
             ui.notify("Select one or more rows first.")
             return
-        if name in confirm:
-            with ui.dialog() as dialog, ui.card():
-                ui.label(f"{name} {len(chosen)} selected? This cannot be undone.")
-                with ui.row().classes("justify-end w-full"):
-                    ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
-                    ui.button(name, on_click=lambda: dialog.submit(True)).props(
-                        f"unelevated no-caps color=negative data-testid={testid}-confirm"
-                    )
-            if not await dialog:
-                return
+        if name in confirm and not await forms.confirm(
+            f"{name} {len(chosen)} selected?", "This cannot be undone.", name, testid=f"{testid}-confirm"
+        ):
+            return
         try:
             for row in chosen:
                 await actions[name](row)
@@ -213,6 +235,35 @@ def _searchable_table(
         else:
             ui.notify(f"{name}: done for {len(chosen)}.", type="positive")
         await reload()
+
+    async def edit(name: str) -> None:
+        if len(table.selected) != 1:
+            ui.notify("Select exactly one row to change.")
+            return
+        row, field = table.selected[0], edits[name].field
+        with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full"):
+            ui.label(f"{name}: {row[field]}" if field != "description" else name).classes("font-semibold")
+            value = (
+                ui.textarea(field.replace("_", " ").capitalize(), value=row[field])
+                if field == "description"
+                else ui.input(field.replace("_", " ").capitalize(), value=row[field])
+            )
+            value.props(f"outlined autofocus data-testid={testid}-value").classes("w-full")
+
+            async def save() -> None:
+                try:
+                    await edits[name].apply(row, value.value or "")
+                except ServiceError as error:
+                    ui.notify(forms.sentence(error.detail), type="negative")  # the dialog stays, with what was typed
+                    return
+                dialog.close()
+                ui.notify(f"{name}: done.", type="positive")
+                await reload()
+
+            with ui.row().classes("justify-end w-full"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button("Save", on_click=save).props(f"unelevated no-caps data-testid={testid}-save")
+        dialog.open()
 
     ui.timer(0, reload, once=True)
     return table

@@ -21,7 +21,16 @@ class Composer:
         self._on_image = on_image
         self._max_upload_bytes = max_upload_bytes
         self._sending = False
-        with ui.element("div").classes("chat-surface chat-border-top w-full flex items-end gap-2 px-3 py-2"):
+        self._locked_notice = (
+            ui.label("🔒 This room is locked by a moderator: you can read it, not write in it.")
+            .classes("chat-surface chat-border-top chat-muted w-full text-center text-sm px-3 py-3")
+            .props("data-testid=room-locked")
+            .mark("room-locked")
+        )
+        self._locked_notice.visible = False
+        with ui.element("div").classes(
+            "chat-surface chat-border-top w-full flex items-end gap-2 px-3 py-2"
+        ) as self._bar:
             self._upload = (
                 ui.upload(
                     auto_upload=True,
@@ -51,6 +60,11 @@ class Composer:
             ui.button(icon="send", on_click=self._send).props(
                 "round unelevated aria-label='Send' data-testid=send-button"
             ).mark("send-button")
+
+    def set_locked(self, locked: bool) -> None:
+        """A locked room: the notice instead of the composer (what was typed stays for later)."""
+        self._locked_notice.visible = locked
+        self._bar.visible = not locked
 
     def focus(self) -> None:
         self._input.run_method("focus")

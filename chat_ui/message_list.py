@@ -14,6 +14,7 @@ anchoring (see theme.py), with no script sent to each viewer.
 import bisect
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from nicegui import background_tasks, ui
@@ -68,10 +69,23 @@ _ON_SCROLL = f"""(e) => {{
 # One listener for every thumbnail and delete button in the list, rather than one per message.
 _ON_CLICK = """(e) => {
   const data = e.target.dataset;
-  if (data.full) emit({image: data.full}); else if (data.delete) emit({delete: Number(data.delete)});
+  if (data.full) emit({image: data.full});
+  else if (data.delete) emit({delete: Number(data.delete)});
+  else if (data.remove) emit({remove: Number(data.remove)});
 }"""
 
 PageLoader = Callable[[int | None, int | None], Awaitable[MessagePage]]  # (before, after) -> page
+
+
+@dataclass(frozen=True)
+class RowModeration:
+    """What the reader may do to a message from its row; the page does the checking and the doing
+    (and the services check again)."""
+
+    may_delete: Callable[[MessagePublic], bool]
+    may_remove: Callable[[MessagePublic], bool]  # remove its author from the room
+    delete: Callable[[int], Awaitable[None]]  # message id
+    remove_author: Callable[[int], Awaitable[None]]  # guest id
 
 
 class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
@@ -103,13 +117,11 @@ class MessageList:
         load: PageLoader,
         on_image_click: Callable[[str], None],
         room_name: str,
-        may_delete: Callable[[MessagePublic], bool] = lambda message: False,
-        on_delete: Callable[[int], Awaitable[None]] | None = None,
+        moderation: RowModeration | None = None,
     ) -> None:
         self._load = load
         self._on_image_click = on_image_click
-        self._may_delete = may_delete
-        self._on_delete = on_delete
+        self._moderation = moderation
         self._room_name = room_name
         self._chunks: list[_Chunk] = []
         self._chunk_of: dict[int, _Chunk] = {}
@@ -368,7 +380,10 @@ class MessageList:
         bisect.insort(self._ids, message.id)
 
     def _add_to(self, chunk: _Chunk, message: MessagePublic) -> None:
-        chunk.put(message.id, row_html(message, self.timezone, deletable=self._may_delete(message)))
+        moderation = self._moderation
+        deletable = moderation is not None and moderation.may_delete(message)
+        removable = moderation is not None and moderation.may_remove(message)
+        chunk.put(message.id, row_html(message, self.timezone, deletable=deletable, removable=removable))
         self._chunk_of[message.id] = chunk
 
     def _trim_oldest(self) -> None:
@@ -409,8 +424,12 @@ class MessageList:
         args = getattr(event, "args", None)
         if not isinstance(args, dict):
             return
-        image, delete = args.get("image"), args.get("delete")
+        image, delete, remove = args.get("image"), args.get("delete"), args.get("remove")
         if isinstance(image, str) and image.startswith("/media/"):
             self._on_image_click(image)
-        elif isinstance(delete, int) and self._on_delete is not None and delete in self._chunk_of:
-            await self._on_delete(delete)
+        elif self._moderation is None:
+            return
+        elif isinstance(delete, int) and delete in self._chunk_of:
+            await self._moderation.delete(delete)
+        elif isinstance(remove, int):
+            await self._moderation.remove_author(remove)

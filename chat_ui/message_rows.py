@@ -19,13 +19,14 @@ NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777"
 ROW_CLASSES = "chat-row grid grid-cols-[auto_1fr_auto] items-baseline gap-x-2 px-4 py-1.5"
 
 
-def row_html(message: MessagePublic, timezone: ZoneInfo, *, deletable: bool = False) -> str:
-    """The message's row, as the reader in `timezone` sees it today."""
-    return _row_html(message, timezone, datetime.now(timezone).date(), deletable)
+def row_html(message: MessagePublic, timezone: ZoneInfo, *, deletable: bool = False, removable: bool = False) -> str:
+    """The message's row, as the reader in `timezone` sees it today; with buttons to delete it and
+    to remove its author from the room when the reader may (its author, the room's owner)."""
+    return _row_html(message, timezone, datetime.now(timezone).date(), deletable, removable)
 
 
 @lru_cache(maxsize=4096)  # MessagePublic is frozen, so it hashes by value: a renamed author is a new key
-def _row_html(message: MessagePublic, timezone: ZoneInfo, today: date, deletable: bool) -> str:
+def _row_html(message: MessagePublic, timezone: ZoneInfo, today: date, deletable: bool, removable: bool) -> str:
     author = escape(message.author.display_name)
     local = message.created_at.astimezone(timezone)
     title = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
@@ -36,13 +37,18 @@ def _row_html(message: MessagePublic, timezone: ZoneInfo, today: date, deletable
         f"{author}</span>",
         f'<time class="chat-time" datetime="{message.created_at.isoformat()}" title="{title}">{shown}</time>',
     ]
+    parts.append('<span class="chat-actions">')
+    if removable:
+        parts.append(
+            f'<button type="button" class="chat-action" data-testid="remove-author" data-remove="{message.author.id}" '
+            f'title="Remove {author} from the room" aria-label="Remove {author} from the room">⊘</button>'
+        )
     if deletable:
         parts.append(
-            f'<button type="button" class="chat-delete" data-testid="delete-message" '
+            f'<button type="button" class="chat-action chat-delete" data-testid="delete-message" '
             f'data-delete="{message.id}" title="Delete this message" aria-label="Delete this message">✕</button>'
         )
-    else:
-        parts.append("<span></span>")
+    parts.append("</span>")
     if message.image is not None:
         width, height = fit(message.image.width, message.image.height)
         parts.append(

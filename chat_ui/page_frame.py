@@ -1,8 +1,9 @@
 """What every page starts with: the theme, the visitor's identity and the header."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from nicegui import ui
+from nicegui import app, ui
 
 from chat_ui import identity, theme
 from chat_ui.feed import RoomFeeds
@@ -32,6 +33,17 @@ class UiContext:
 class PageFrame:
     context: UiContext
     guest: GuestPublic
+    # This visitor's server-side storage, taken while the page is built: later callbacks (bus
+    # events) run in another request's context, where app.storage.user would be someone else's.
+    user_storage: dict[str, Any]
+
+    def leave_with_notice(self, text: str, target: str = "/") -> None:
+        """Go to `target` and say why there: a notice shown just before navigating would go with the page."""
+        self.user_storage[NOTICE_KEY] = text
+        ui.navigate.to(target)
+
+
+NOTICE_KEY = "notice_for_next_page"
 
 
 async def open_frame(context: UiContext, title: str) -> PageFrame:
@@ -45,4 +57,8 @@ async def open_frame(context: UiContext, title: str) -> PageFrame:
         return await context.db.run(guests.rename_guest, guest_id=guest.id, display_name=name)
 
     Header(guest, on_rename=rename)
-    return PageFrame(context=context, guest=guest)
+    user_storage = app.storage.user
+    notice = user_storage.pop(NOTICE_KEY, None)
+    if notice:
+        ui.notify(notice, type="warning")
+    return PageFrame(context=context, guest=guest, user_storage=user_storage)

@@ -2,22 +2,31 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nicegui import background_tasks, ui
 from nicegui import context as ui_context
 
 from chat_ui.composer import Composer
-from chat_ui.forms import sentence
-from chat_ui.message_list import MessageList
+from chat_ui.forms import confirm, sentence
+from chat_ui.message_list import MessageList, RowModeration
 from chat_ui.page_frame import PageFrame
 from models.message import MessagePage
-from models.room import RoomPublic
-from services import messages, rooms
+from models.room import RoomState
+from services import guests, messages, moderation, rooms
 from services.database import DATABASE_DOWN
 from services.errors import NotFound, ServiceError
-from services.events import MessageCreated, MessageDeleted, Resync, RoomDeleted, RoomEvent, room_channel
+from services.events import (
+    GuestRemoved,
+    MessageCreated,
+    MessageDeleted,
+    Resync,
+    RoomDeleted,
+    RoomEvent,
+    RoomUpdated,
+    room_channel,
+)
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
@@ -33,8 +42,11 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     ui.page_title(room.name)
     ui.query(".nicegui-content").classes("p-0 h-[calc(100dvh-var(--chat-header,52px))] flex-nowrap gap-0")
 
+    me = frame.guest.id
+    is_owner = room.owner_id == me
+
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
-        _room_bar(room, on_leave=lambda: leave())
+        bar = RoomBar(room, owner=is_owner, on_leave=lambda: leave(), on_lock=lambda locked: lock(locked))
         image_dialog, full_image = _image_dialog()
 
         def show_image(url: str) -> None:
@@ -44,7 +56,35 @@ async def room_page(frame: PageFrame, slug: str) -> None:
         async def load(before: int | None, after: int | None) -> MessagePage:
             return await context.db.run(messages.page_messages, room_slug=slug, before=before, after=after)
 
-        message_list = MessageList(load=load, on_image_click=show_image, room_name=room.name)
+        async def delete_message(message_id: int) -> None:
+            if await confirm("Delete this message?", "It disappears for everyone.", "Delete", testid="confirm-delete"):
+                await _attempt(
+                    "The message",
+                    moderation.remove_message(db=context.db, bus=context.bus, message_id=message_id, by=me),
+                    failed="could not be deleted",
+                )
+
+        async def remove_author(guest_id: int) -> None:
+            author = await context.db.run(guests.get_guest, guest_id=guest_id)
+            if await confirm(
+                f"Remove {author.display_name} from {room.name}?",
+                "They can still read this room, but not post in it or join it again.",
+                "Remove",
+                testid="confirm-remove",
+            ):
+                removing = moderation.remove_from_room(
+                    db=context.db, bus=context.bus, slug=slug, guest_id=guest_id, by=me
+                )
+                if await _attempt(author.display_name, removing, failed="could not be removed"):
+                    ui.notify(f"{author.display_name} was removed from {room.name}.", type="positive")
+
+        row_moderation = RowModeration(
+            may_delete=lambda message: is_owner or message.author.id == me,
+            may_remove=lambda message: is_owner and message.author.id != me,
+            delete=delete_message,
+            remove_author=remove_author,
+        )
+        message_list = MessageList(load=load, on_image_click=show_image, room_name=room.name, moderation=row_moderation)
 
         async def send(text: str) -> bool:
             return await _attempt(
@@ -80,6 +120,20 @@ async def room_page(frame: PageFrame, slug: str) -> None:
                 notice.dismiss()
 
         composer = Composer(on_send=send, on_image=send_image, max_upload_bytes=context.app.settings.max_upload_bytes)
+        composer.set_locked(room.locked)
+
+    async def lock(locked: bool) -> None:
+        # Every view, this one included, shows the change when the room.updated event arrives.
+        await _attempt(
+            "The room",
+            moderation.lock(db=context.db, bus=context.bus, slug=slug, locked=locked, by=me),
+            failed="could not be locked" if locked else "could not be unlocked",
+        )
+
+    def show_room(updated: RoomState) -> None:
+        bar.show(updated)
+        composer.set_locked(updated.locked)
+        ui.page_title(updated.name)
 
     async def leave() -> None:
         await rooms.leave(db=context.db, bus=context.bus, slug=slug, guest_id=frame.guest.id)
@@ -103,9 +157,12 @@ async def room_page(frame: PageFrame, slug: str) -> None:
             message_list.remove(event.message_id)
         elif isinstance(event, Resync):
             background_tasks.create(catch_up(), name="catch up after a bus gap", context=message_list.container)
+        elif isinstance(event, RoomUpdated):
+            show_room(event.room)
+        elif isinstance(event, GuestRemoved) and event.guest_id == me:
+            frame.leave_with_notice(f"You were removed from {room.name} by its owner.")
         elif isinstance(event, RoomDeleted):
-            ui.notify(f"{room.name} was deleted by a moderator", type="warning")
-            ui.navigate.to("/")
+            frame.leave_with_notice(f"{room.name} was deleted by a moderator.")
 
     async def catch_up() -> None:
         """After a gap in the bus or the socket, fetch what was missed from the database."""
@@ -125,19 +182,21 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     client.on_connect(catch_up)
 
 
-async def _attempt(what: str, sending: Awaitable[object], *, name_the_refusal: bool = False) -> bool:
-    """Send; if it is refused or fails, say why in a notice and return False (the composer keeps
-    what the user typed)."""
+async def _attempt(
+    what: str, sending: Awaitable[object], *, name_the_refusal: bool = False, failed: str = "could not be sent"
+) -> bool:
+    """Send (or moderate); if it is refused or fails, say why in a notice and return False (the
+    composer keeps what the user typed)."""
     try:
         await sending
     except ServiceError as error:
         ui.notify(f"{what}: {error.detail}" if name_the_refusal else sentence(error.detail), type="negative")
     except DATABASE_DOWN as error:
         log.warning("%s could not be saved: %s", what, str(error).splitlines()[0])
-        ui.notify(f"{what} could not be sent: the server cannot reach its database.", type="negative")
+        ui.notify(f"{what} {failed}: the server cannot reach its database.", type="negative")
     except Exception:
-        log.exception("sending failed")
-        ui.notify(f"{what} could not be sent. Please try again.", type="negative")
+        log.exception("%s %s", what, failed)
+        ui.notify(f"{what} {failed}. Please try again.", type="negative")
     else:
         return True
     return False
@@ -162,20 +221,51 @@ async def _first_page(load) -> MessagePage:  # type: ignore[no-untyped-def]
         return page
 
 
-def _room_bar(room: RoomPublic, *, on_leave) -> None:  # type: ignore[no-untyped-def]
-    with ui.row().classes("chat-border-bottom w-full items-center no-wrap gap-3 px-4 py-2"):
-        ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
-            "flat round dense aria-label='All rooms'"
-        )
-        with ui.column().classes("gap-0 min-w-0 flex-1"):
-            ui.label(room.name).classes("text-lg font-semibold truncate w-full").props("data-testid=room-title").mark(
-                "room-title"
+class RoomBar:
+    """The room's name and description, Leave, and for its owner a Lock / Unlock button."""
+
+    def __init__(
+        self,
+        room: RoomState,
+        *,
+        owner: bool,
+        on_leave: Callable[[], Awaitable[None]],
+        on_lock: Callable[[bool], Awaitable[None]],
+    ) -> None:
+        self._locked = room.locked
+        with ui.row().classes("chat-border-bottom w-full items-center no-wrap gap-3 px-4 py-2"):
+            ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
+                "flat round dense aria-label='All rooms'"
             )
-            if room.description:
-                ui.label(room.description).classes("text-xs text-slate-500 truncate w-full")
-        ui.button("Leave", icon="logout", on_click=on_leave).props(
-            "flat no-caps dense data-testid=leave-room-button"
-        ).mark("leave-room-button").classes("text-slate-500")
+            with ui.column().classes("gap-0 min-w-0 flex-1"):
+                self._title = (
+                    ui.label(room.name)
+                    .classes("text-lg font-semibold truncate w-full")
+                    .props("data-testid=room-title")
+                    .mark("room-title")
+                )
+                self._description = ui.label(room.description).classes("text-xs text-slate-500 truncate w-full")
+            self._lock = None
+            if owner:
+                self._lock = (
+                    ui.button(on_click=lambda: on_lock(not self._locked))
+                    .props("flat no-caps dense data-testid=lock-room-button")
+                    .mark("lock-room-button")
+                    .classes("text-slate-500")
+                )
+            ui.button("Leave", icon="logout", on_click=on_leave).props(
+                "flat no-caps dense data-testid=leave-room-button"
+            ).mark("leave-room-button").classes("text-slate-500")
+        self.show(room)
+
+    def show(self, room: RoomState) -> None:
+        self._locked = room.locked
+        self._title.set_text(room.name)
+        self._description.set_text(room.description)
+        self._description.visible = bool(room.description)
+        if self._lock is not None:
+            self._lock.set_text("Unlock" if room.locked else "Lock")
+            self._lock.props(f"icon={'lock_open' if room.locked else 'lock'}")
 
 
 def _image_dialog() -> tuple[ui.dialog, ui.image]:

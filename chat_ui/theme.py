@@ -27,11 +27,12 @@ body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", 
 .chat-message-list > * { overflow-anchor: none; }
 .chat-message-list.chat-follow, .chat-message-list.chat-follow > .chat-bottom-anchor { overflow-anchor: auto; }
 .chat-bottom-anchor { height: 80px; margin-top: -80px; pointer-events: none; }
-.chat-delete { opacity: 0; color: #94a3b8; font-size: 0.75rem; line-height: 1; padding: 0.25rem 0.4rem;
+/* A row's moderation buttons: shown on hover (always on touch screens). */
+.chat-action { opacity: 0; color: #94a3b8; font-size: 0.8rem; line-height: 1; padding: 0.25rem 0.4rem;
   border-radius: 0.375rem; cursor: pointer; }
-.chat-row:hover .chat-delete, .chat-delete:focus-visible { opacity: 1; }
-.chat-delete:hover { color: #dc2626; background: rgba(220, 38, 38, .1); }
-@media (hover: none) { .chat-delete { opacity: .7; } }
+.chat-row:hover .chat-action, .chat-action:focus-visible { opacity: 1; }
+.chat-action:hover { color: #dc2626; background: rgba(220, 38, 38, .1); }
+@media (hover: none) { .chat-action { opacity: .7; } }
 .chat-message-text { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 15px; line-height: 1.375; }
 .chat-author { font-weight: 600; font-size: 0.875rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
   max-width: 16rem; }

@@ -4,7 +4,7 @@ from models.audit import AuditEntry, AuditEntryPublic
 from models.guest import Guest, GuestPublic, GuestWithToken
 from models.image import Image, ImagePublic
 from models.message import Message, MessagePage, MessagePublic
-from models.room import Membership, Room, RoomCreate, RoomPublic
+from models.room import Membership, Room, RoomCreate, RoomPublic, RoomRemoval, RoomState, RoomUpdate
 
 __all__ = [
     "AuditEntry",
@@ -21,4 +21,7 @@ __all__ = [
     "Room",
     "RoomCreate",
     "RoomPublic",
+    "RoomRemoval",
+    "RoomState",
+    "RoomUpdate",
 ]

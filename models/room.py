@@ -42,9 +42,25 @@ class Membership(SQLModel, table=True):
     __table_args__ = (Index("ix_membership_guest_id", "guest_id"),)
 
 
+class RoomRemoval(SQLModel, table=True):
+    """A guest removed from a room by its owner or an admin: they can read it, not post or join."""
+
+    __tablename__ = "room_removal"
+    room_id: int = Field(sa_column=Column(Integer, ForeignKey("room.id", ondelete="CASCADE"), primary_key=True))
+    guest_id: int = Field(sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), primary_key=True))
+    removed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class RoomCreate(BaseModel):
     name: str
     description: str = ""
+
+
+class RoomUpdate(BaseModel):
+    """What an admin may change about a room; fields left out stay as they are."""
+
+    name: str | None = None
+    description: str | None = None
 
 
 class RoomPublic(BaseModel):
@@ -56,3 +72,10 @@ class RoomPublic(BaseModel):
     created_at: datetime
     member_count: int
     last_message_at: datetime | None
+
+
+class RoomState(RoomPublic):
+    """A room with what its pages need besides the API's shape (which the contract fixes)."""
+
+    owner_id: int | None  # the guest who created it, who moderates it
+    locked: bool  # read-only: set by the owner or an admin

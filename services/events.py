@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from models.message import MessagePublic
-from models.room import RoomPublic
+from models.room import RoomState
 
 ROOMS_CHANNEL = "rooms"  # room list changes
 
@@ -30,12 +30,12 @@ class MessageDeleted(BaseModel):
 
 class RoomCreated(BaseModel):
     type: Literal["room.created"] = "room.created"
-    room: RoomPublic
+    room: RoomState
 
 
 class RoomUpdated(BaseModel):
     type: Literal["room.updated"] = "room.updated"
-    room: RoomPublic
+    room: RoomState
 
 
 class RoomActivity(BaseModel):
@@ -51,6 +51,14 @@ class RoomDeleted(BaseModel):
     room: str  # slug
 
 
+class GuestRemoved(BaseModel):
+    """The room's owner or an admin removed a guest: their open views of the room close."""
+
+    type: Literal["guest.removed"] = "guest.removed"
+    room: str  # slug
+    guest_id: int
+
+
 class Resync(BaseModel):
     """Never published: a bus tells its local subscribers this after a gap (a lost Redis
     connection, an overflowing queue) so that views reload what they may have missed."""
@@ -59,7 +67,7 @@ class Resync(BaseModel):
 
 
 RoomEvent = Annotated[
-    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | RoomDeleted | Resync,
+    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | RoomDeleted | GuestRemoved | Resync,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)

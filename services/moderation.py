@@ -1,24 +1,45 @@
-"""Moderation: delete messages and rooms, ban and unban guests. Each notifies after its commit."""
+"""Moderation: admins (with the admin token) and room owners keep rooms healthy.
+
+Every action takes `by`: None for an admin, or the id of the guest acting, who must own the
+room (or, to delete a message, have written it). Each is written to the audit log in the same
+transaction, and the async functions at the end tell the open views after the commit.
+"""
 
 import anyio.to_thread
-from sqlmodel import Session, col, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, delete, select
 
 from models.audit import AuditEntry, AuditEntryPublic
 from models.base import utcnow
 from models.guest import Guest, GuestPublic
 from models.image import Image
 from models.message import Message
-from models.room import Room
+from models.room import Membership, Room, RoomRemoval, RoomState, RoomUpdate
+from services import guests, rooms
 from services.bus import EventBus
 from services.database import Database
-from services.errors import NotFound
-from services.events import ROOMS_CHANNEL, MessageDeleted, RoomDeleted, encode, room_channel
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.events import (
+    ROOMS_CHANNEL,
+    GuestRemoved,
+    MessageDeleted,
+    RoomDeleted,
+    RoomUpdated,
+    encode,
+    room_channel,
+)
 from services.media import MediaStore
 
+Moderator = int | None  # None: an admin; otherwise the id of the guest who acts
 
-def record(session: Session, *, actor: str, action: str, target: str, detail: str = "") -> None:
+
+def actor_name(by: Moderator) -> str:
+    return "admin" if by is None else f"guest:{by}"
+
+
+def record(session: Session, *, by: Moderator, action: str, target: str, detail: str = "") -> None:
     """An audit entry, written in the same transaction as the action it records."""
-    session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail[:500]))
+    session.add(AuditEntry(actor=actor_name(by), action=action, target=target, detail=detail[:500]))
 
 
 def audit_log(*, session: Session, limit: int = 100) -> list[AuditEntryPublic]:
@@ -26,59 +47,131 @@ def audit_log(*, session: Session, limit: int = 100) -> list[AuditEntryPublic]:
     return [AuditEntryPublic.model_validate(entry, from_attributes=True) for entry in entries]
 
 
-def set_locked(*, session: Session, slug: str, locked: bool, actor: str) -> None:
-    room = session.exec(select(Room).where(Room.slug == slug)).first()
-    if room is None:
-        raise NotFound(f"no room {slug!r}")
+def moderated_room(session: Session, slug: str, by: Moderator) -> Room:
+    """The room, if `by` may moderate it: an admin, or the guest who created it."""
+    room = rooms.room_by_slug(session, slug)
+    if by is not None and room.owner_id != by:
+        raise Forbidden("only the room's owner or an admin can do that")
+    return room
+
+
+def set_locked(*, session: Session, slug: str, locked: bool, by: Moderator = None) -> RoomState:
+    room = moderated_room(session, slug, by)
     room.locked_at = (room.locked_at or utcnow()) if locked else None
     session.add(room)
-    record(session, actor=actor, action="room.lock" if locked else "room.unlock", target=f"room:{slug}")
+    record(session, by=by, action="room.lock" if locked else "room.unlock", target=f"room:{slug}")
+    return rooms.get_room(session=session, slug=slug)
 
 
-def delete_message(*, session: Session, message_id: int, actor: str = "admin") -> str:
-    """Mark the message deleted (its id is never reused or paged again); returns its room's slug."""
+def edit_room(*, session: Session, slug: str, update: RoomUpdate, by: Moderator = None) -> RoomState:
+    """Rename a room or change its description. Its address (slug) stays: links keep working."""
+    room = moderated_room(session, slug, by)
+    changes = []
+    if update.name is not None:
+        name = rooms.validate_room_name(update.name)
+        key = rooms.name_key(name)
+        if session.exec(select(Room.id).where(Room.name_key == key, Room.id != room.id)).first() is not None:
+            raise Conflict(f"a room named {name!r} exists already")
+        changes.append(f"name: {room.name} -> {name}")
+        room.name, room.name_key = name, key
+    if update.description is not None:
+        room.description = rooms.validate_description(update.description)
+        changes.append("description")
+    if not changes:
+        raise InvalidInput("nothing to change: give a name or a description")
+    session.add(room)
+    record(session, by=by, action="room.edit", target=f"room:{slug}", detail="; ".join(changes))
+    return rooms.get_room(session=session, slug=slug)
+
+
+def delete_message(*, session: Session, message_id: int, by: Moderator = None) -> str:
+    """Mark the message deleted (its id is never reused or paged again); returns its room's slug.
+    Its author may delete it too."""
     row = session.exec(
-        select(Message, Room.slug).join(Room, col(Room.id) == Message.room_id).where(Message.id == message_id)
+        select(Message, Room).join(Room, col(Room.id) == Message.room_id).where(Message.id == message_id)
     ).first()
     if row is None or row[0].deleted_at is not None:
         raise NotFound(f"no message {message_id}")
-    message, slug = row
+    message, room = row
+    if by is not None and by not in (room.owner_id, message.author_id):
+        raise Forbidden("only its author, the room's owner or an admin can delete a message")
     message.deleted_at = utcnow()
     session.add(message)
-    record(session, actor=actor, action="message.delete", target=f"message:{message_id}", detail=message.text[:200])
-    return slug
+    record(session, by=by, action="message.delete", target=f"message:{message_id}", detail=message.text[:200])
+    return room.slug
 
 
-def delete_room(*, session: Session, slug: str, actor: str = "admin") -> list[str]:
+def delete_room(*, session: Session, slug: str, by: Moderator = None) -> list[str]:
     """Delete the room with its messages and memberships; returns the media keys to remove."""
-    room = session.exec(select(Room).where(Room.slug == slug)).first()
-    if room is None:
-        raise NotFound(f"no room {slug!r}")
+    if by is not None:
+        raise Forbidden("only an admin can delete a room")
+    room = rooms.room_by_slug(session, slug)
     images = session.exec(
         select(Image).join(Message, col(Message.image_id) == Image.id).where(Message.room_id == room.id)
     ).all()
     keys = [key for image in images for key in (image.key, image.thumbnail_key)]
-    session.delete(room)  # messages and memberships go with it (ON DELETE CASCADE)
+    session.delete(room)  # messages, memberships and removals go with it (ON DELETE CASCADE)
     session.flush()
     for image in images:
         session.delete(image)
-    record(session, actor=actor, action="room.delete", target=f"room:{slug}", detail=room.name)
+    record(session, by=by, action="room.delete", target=f"room:{slug}", detail=room.name)
     return keys
 
 
-def set_banned(*, session: Session, guest_id: int, banned: bool, actor: str = "admin") -> GuestPublic:
+def remove_guest(*, session: Session, slug: str, guest_id: int, by: Moderator = None) -> RoomState:
+    """Take a guest out of a room: they can still read it, but not post in it or join it again."""
+    room = moderated_room(session, slug, by)
+    if guest_id == room.owner_id:
+        raise InvalidInput("the room's owner cannot be removed from it")
+    guest = session.get(Guest, guest_id)
+    if guest is None:
+        raise NotFound(f"no guest with id {guest_id}")
+    session.exec(  # type: ignore[call-overload]
+        delete(Membership).where(col(Membership.room_id) == room.id, col(Membership.guest_id) == guest_id)
+    )
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.exec(  # type: ignore[call-overload]
+        dialect.insert(RoomRemoval)
+        .values(room_id=room.id, guest_id=guest_id, removed_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    record(session, by=by, action="room.remove_guest", target=f"room:{slug}", detail=f"guest:{guest_id}")
+    return rooms.get_room(session=session, slug=slug)
+
+
+def set_banned(*, session: Session, guest_id: int, banned: bool, by: Moderator = None) -> GuestPublic:
+    """A banned guest can read every room but post in none."""
+    if by is not None:
+        raise Forbidden("only an admin can ban a guest")
     guest = session.get(Guest, guest_id)
     if guest is None:
         raise NotFound(f"no guest with id {guest_id}")
     guest.banned_at = (guest.banned_at or utcnow()) if banned else None
     session.add(guest)
-    record(session, actor=actor, action="guest.ban" if banned else "guest.unban", target=f"guest:{guest_id}")
-    assert guest.id is not None
-    return GuestPublic(id=guest.id, display_name=guest.display_name)
+    record(session, by=by, action="guest.ban" if banned else "guest.unban", target=f"guest:{guest_id}")
+    return guests.get_guest(session=session, guest_id=guest_id)
 
 
-async def remove_message(*, db: Database, bus: EventBus, message_id: int) -> None:
-    slug = await db.run(delete_message, message_id=message_id)
+def rename_guest(*, session: Session, guest_id: int, display_name: str, by: Moderator = None) -> GuestPublic:
+    if by is not None:
+        raise Forbidden("only an admin can rename another guest")
+    old = guests.get_guest(session=session, guest_id=guest_id)
+    renamed = guests.rename_guest(session=session, guest_id=guest_id, display_name=display_name)
+    record(
+        session,
+        by=by,
+        action="guest.rename",
+        target=f"guest:{guest_id}",
+        detail=f"{old.display_name} -> {renamed.display_name}",
+    )
+    return renamed
+
+
+# Check, do, notify: what the pages and the API call.
+
+
+async def remove_message(*, db: Database, bus: EventBus, message_id: int, by: Moderator = None) -> None:
+    slug = await db.run(delete_message, message_id=message_id, by=by)
     await bus.publish(room_channel(slug), encode(MessageDeleted(room=slug, message_id=message_id)))
 
 
@@ -87,4 +180,30 @@ async def remove_room(*, db: Database, bus: EventBus, media: MediaStore, slug: s
     await anyio.to_thread.run_sync(lambda: [media.delete(key) for key in keys])
     event = encode(RoomDeleted(room=slug))
     await bus.publish(room_channel(slug), event)
+    await bus.publish(ROOMS_CHANNEL, event)
+
+
+async def lock(*, db: Database, bus: EventBus, slug: str, locked: bool, by: Moderator = None) -> RoomState:
+    room = await db.run(set_locked, slug=slug, locked=locked, by=by)
+    await _room_updated(bus, room)
+    return room
+
+
+async def edit(*, db: Database, bus: EventBus, slug: str, update: RoomUpdate, by: Moderator = None) -> RoomState:
+    room = await db.run(edit_room, slug=slug, update=update, by=by)
+    await _room_updated(bus, room)
+    return room
+
+
+async def remove_from_room(*, db: Database, bus: EventBus, slug: str, guest_id: int, by: Moderator = None) -> RoomState:
+    room = await db.run(remove_guest, slug=slug, guest_id=guest_id, by=by)
+    await bus.publish(room_channel(slug), encode(GuestRemoved(room=slug, guest_id=guest_id)))
+    await _room_updated(bus, room)
+    return room
+
+
+async def _room_updated(bus: EventBus, room: RoomState) -> None:
+    """Open views of the room and the room list both show what changed."""
+    event = encode(RoomUpdated(room=room))
+    await bus.publish(room_channel(room.slug), event)
     await bus.publish(ROOMS_CHANNEL, event)

@@ -1,4 +1,4 @@
-"""Rooms: create, list by latest activity, get, join, leave."""
+"""Rooms: create, list by latest activity, get, join, leave. (Moderating them: services/moderation.py.)"""
 
 import re
 import unicodedata
@@ -8,10 +8,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, Membership, Room, RoomPublic
+from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, Membership, Room, RoomRemoval, RoomState
 from services.bus import EventBus
 from services.database import Database
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, Forbidden, NotFound
 from services.events import ROOMS_CHANNEL, RoomCreated, RoomUpdated, encode
 from services.text import checked_text
 
@@ -36,7 +36,7 @@ def slugify(name: str) -> str:
     return slug or "room"
 
 
-def create_room(*, session: Session, owner_id: int, name: str, description: str = "") -> RoomPublic:
+def create_room(*, session: Session, owner_id: int, name: str, description: str = "") -> RoomState:
     name = validate_room_name(name)
     description = validate_description(description)
     key = name_key(name)
@@ -55,7 +55,7 @@ def create_room(*, session: Session, owner_id: int, name: str, description: str 
     return _public(room, member_count=1)
 
 
-def list_rooms(*, session: Session) -> list[RoomPublic]:
+def list_rooms(*, session: Session) -> list[RoomState]:
     """Public rooms, most recent activity first."""
     member_count = select(func.count()).where(Membership.room_id == Room.id).correlate(Room).scalar_subquery()
     rows = session.exec(
@@ -66,19 +66,20 @@ def list_rooms(*, session: Session) -> list[RoomPublic]:
     return [_public(room, member_count=count) for room, count in rows]
 
 
-def get_room(*, session: Session, slug: str) -> RoomPublic:
+def get_room(*, session: Session, slug: str) -> RoomState:
     room = room_by_slug(session, slug)
     return _public(room, member_count=_member_count(session, room))
 
 
-def join_room(*, session: Session, slug: str, guest_id: int) -> RoomPublic:
+def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
     room = room_by_slug(session, slug)
     assert room.id is not None
+    check_not_removed(session, room, guest_id)
     ensure_membership(session, room_id=room.id, guest_id=guest_id)
     return _public(room, member_count=_member_count(session, room))
 
 
-def leave_room(*, session: Session, slug: str, guest_id: int) -> RoomPublic:
+def leave_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
     room = room_by_slug(session, slug)
     session.exec(  # type: ignore[call-overload]
         delete(Membership).where(col(Membership.room_id) == room.id, col(Membership.guest_id) == guest_id)
@@ -91,6 +92,11 @@ def room_by_slug(session: Session, slug: str) -> Room:
     if room is None:
         raise NotFound(f"no room {slug!r}")
     return room
+
+
+def check_not_removed(session: Session, room: Room, guest_id: int) -> None:
+    if session.get(RoomRemoval, (room.id, guest_id)) is not None:
+        raise Forbidden("you were removed from this room by its owner; you can still read it")
 
 
 def ensure_membership(session: Session, *, room_id: int, guest_id: int) -> None:
@@ -117,9 +123,9 @@ def _member_count(session: Session, room: Room) -> int:
     return session.exec(select(func.count()).where(Membership.room_id == room.id)).one()
 
 
-def _public(room: Room, *, member_count: int) -> RoomPublic:
+def _public(room: Room, *, member_count: int) -> RoomState:
     assert room.id is not None
-    return RoomPublic(
+    return RoomState(
         id=room.id,
         slug=room.slug,
         name=room.name,
@@ -128,6 +134,8 @@ def _public(room: Room, *, member_count: int) -> RoomPublic:
         created_at=room.created_at,
         member_count=member_count,
         last_message_at=room.last_message_at,
+        owner_id=room.owner_id,
+        locked=room.locked_at is not None,
     )
 
 
@@ -135,19 +143,19 @@ def _public(room: Room, *, member_count: int) -> RoomPublic:
 # transaction (the functions above), and only after the commit tells the room list.
 
 
-async def create(*, db: Database, bus: EventBus, owner_id: int, name: str, description: str = "") -> RoomPublic:
+async def create(*, db: Database, bus: EventBus, owner_id: int, name: str, description: str = "") -> RoomState:
     room = await db.run(create_room, owner_id=owner_id, name=name, description=description)
     await bus.publish(ROOMS_CHANNEL, encode(RoomCreated(room=room)))
     return room
 
 
-async def join(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomPublic:
+async def join(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomState:
     room = await db.run(join_room, slug=slug, guest_id=guest_id)
     await bus.publish(ROOMS_CHANNEL, encode(RoomUpdated(room=room)))
     return room
 
 
-async def leave(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomPublic:
+async def leave(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomState:
     room = await db.run(leave_room, slug=slug, guest_id=guest_id)
     await bus.publish(ROOMS_CHANNEL, encode(RoomUpdated(room=room)))
     return room

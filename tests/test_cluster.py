@@ -29,6 +29,7 @@ from tests.support import (
 )
 
 WITHIN_A_SECOND = 1_000  # ms: CONTRACT section 3, across instances too
+ADMIN_TOKEN = "cluster-admin-token-0123456789"
 
 
 @dataclass
@@ -54,6 +55,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 "CHAT_REDIS_PREFIX": prefix,
                 "CHAT_STORAGE_SECRET": "one-secret-for-every-instance",
                 "CHAT_MEDIA_DIR": str(base / "media"),
+                "CHAT_ADMIN_TOKEN": ADMIN_TOKEN,
             }
             with (
                 running_app(base / "one", CHAT_DATA_DIR=str(base / "one"), **shared) as one,
@@ -125,6 +127,30 @@ def test_an_image_uploaded_on_one_instance_is_served_by_both(
     for instance in (cluster.one, cluster.two):
         response = httpx.get(instance.url + url)
         assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+
+
+def test_a_ban_and_a_deletion_on_one_instance_hold_on_the_other(
+    on_two: PageOpener, api_one: Api, cluster: Cluster
+) -> None:
+    slug = api_one.room()
+    troll = Api(cluster.two.url, "Troll on two")
+    doomed = troll.say(slug, "spam through instance two")
+    page = open_room(on_two, slug)
+    expect(page.get_by_test_id("message-text")).to_have_text(["spam through instance two"])
+    admin_one = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    # Deleted through instance one: gone from the page open on instance two, and from its paging.
+    assert httpx.delete(f"{cluster.one.url}/api/v1/admin/messages/{doomed}", headers=admin_one).status_code == 204
+    expect(page.get_by_test_id("message")).to_have_count(0, timeout=2_000)
+    assert httpx.get(f"{cluster.two.url}/api/v1/rooms/{slug}/messages").json()["messages"] == []
+    # Banned through instance one: refused on instance two, until unbanned through instance one.
+    troll_id = httpx.get(f"{cluster.two.url}/api/v1/guests/me", headers=troll.auth).json()["id"]
+    assert httpx.post(f"{cluster.one.url}/api/v1/admin/guests/{troll_id}/ban", headers=admin_one).status_code == 200
+    refused = troll.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": "more spam"}, headers=troll.auth)
+    assert refused.status_code == 403 and "banned" in refused.json()["detail"]
+    assert httpx.delete(f"{cluster.one.url}/api/v1/admin/guests/{troll_id}/ban", headers=admin_one).status_code == 200
+    troll.say(slug, "sorry")
+    expect(page.get_by_test_id("message-text")).to_have_text(["sorry"], timeout=WITHIN_A_SECOND)
+    troll.close()
 
 
 def test_room_lists_agree_and_update_live(on_two: PageOpener, api_one: Api, cluster: Cluster) -> None:

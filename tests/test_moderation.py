@@ -7,10 +7,10 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.pages import Api, open_room, page_opener, send
-from tests.support import AppProcess, running_app
+from tests.pages import LIVE, Api, PageOpener, open_room, page_opener, send
+from tests.support import AppProcess, running_app, unique
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
@@ -85,6 +85,86 @@ def test_deleting_a_room_removes_its_messages_and_images(moderated: AppProcess, 
     assert api.client.get(image_url).status_code == 404
     assert admin.delete(f"/api/v1/admin/rooms/{slug}").status_code == 404
     api.close()
+
+
+def guest_id(api: Api) -> int:
+    return int(api.client.get("/api/v1/guests/me", headers=api.auth).json()["id"])
+
+
+def texts(api: Api, slug: str) -> list[str]:
+    return [m["text"] for m in api.client.get(f"/api/v1/rooms/{slug}/messages").json()["messages"]]
+
+
+def test_an_admin_renames_rooms_and_guests(moderated: AppProcess, admin: httpx.Client) -> None:
+    api = Api(moderated.url, "Rude Name")
+    slug = api.room()
+    taken = api.room()
+    taken_name = api.client.get(f"/api/v1/rooms/{taken}").json()["name"]
+    renamed = admin.patch(f"/api/v1/admin/rooms/{slug}", json={"name": "Calm Corner", "description": "Be kind"})
+    assert renamed.status_code == 200
+    assert (renamed.json()["name"], renamed.json()["description"], renamed.json()["slug"]) == (
+        "Calm Corner",
+        "Be kind",
+        slug,  # the address stays, so links keep working
+    )
+    assert api.client.get(f"/api/v1/rooms/{slug}").json()["name"] == "Calm Corner"
+    clash = admin.patch(f"/api/v1/admin/rooms/{slug}", json={"name": taken_name.upper()})
+    assert clash.status_code == 409
+    assert admin.patch(f"/api/v1/admin/rooms/{slug}", json={"name": "  "}).status_code == 422
+    assert admin.patch(f"/api/v1/admin/rooms/{slug}", json={}).status_code == 422
+    assert admin.patch("/api/v1/admin/rooms/no-such-room", json={"name": "X"}).status_code == 404
+    assert api.client.get(f"/api/v1/rooms/{slug}").json()["name"] == "Calm Corner"  # refusals changed nothing
+
+    me = guest_id(api)
+    answer = admin.patch(f"/api/v1/admin/guests/{me}", json={"display_name": "Polite Name"})
+    assert answer.status_code == 200 and answer.json()["display_name"] == "Polite Name"
+    assert api.client.get("/api/v1/guests/me", headers=api.auth).json()["display_name"] == "Polite Name"
+    assert admin.patch(f"/api/v1/admin/guests/{me}", json={"display_name": ""}).status_code == 422
+    log = admin.get("/api/v1/admin/audit", params={"limit": 2}).json()  # refusals left no entry
+    assert [(e["action"], e["target"]) for e in log] == [("guest.rename", f"guest:{me}"), ("room.edit", f"room:{slug}")]
+    assert log[0]["detail"] == "Rude Name -> Polite Name"
+    assert log[1]["detail"].endswith("-> Calm Corner; description")
+    api.close()
+
+
+def test_a_room_owner_moderates_their_room_and_nobody_else_can(moderated: AppProcess) -> None:
+    owner, member, stranger = Api(moderated.url, "Owner"), Api(moderated.url, "Member"), Api(moderated.url, "Other")
+    slug = owner.room()
+    kept = member.say(slug, "a fine message")
+    unwanted = member.say(slug, "an unwanted message")
+    own = stranger.say(slug, "my own mistake")
+
+    def delete(api: Api, message_id: int) -> int:
+        return api.client.delete(f"/api/v1/rooms/{slug}/messages/{message_id}", headers=api.auth).status_code
+
+    assert delete(stranger, kept) == 403  # not theirs, not their room
+    assert delete(stranger, own) == 204  # an author may take back their own message
+    assert delete(owner, unwanted) == 204  # the owner may delete any message in their room
+    assert delete(owner, unwanted) == 404
+    assert texts(owner, slug) == ["a fine message"]
+
+    # Locking: only the owner; everyone can still read.
+    lock = f"/api/v1/rooms/{slug}/lock"
+    assert member.client.post(lock, headers=member.auth).status_code == 403
+    assert owner.client.post(lock, headers=owner.auth).status_code == 204
+    refused = member.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": "hello?"}, headers=member.auth)
+    assert refused.status_code == 403 and "locked" in refused.json()["detail"]
+    assert owner.client.delete(lock, headers=owner.auth).status_code == 204
+    member.say(slug, "open again")
+
+    # Removing: the removed guest can read, not post or join; the owner cannot be removed.
+    members = f"/api/v1/rooms/{slug}/members"
+    assert stranger.client.delete(f"{members}/{guest_id(member)}", headers=stranger.auth).status_code == 403
+    assert owner.client.delete(f"{members}/{guest_id(owner)}", headers=owner.auth).status_code == 422
+    removed = owner.client.delete(f"{members}/{guest_id(member)}", headers=owner.auth)
+    assert removed.status_code == 200
+    refused = member.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": "back?"}, headers=member.auth)
+    assert refused.status_code == 403 and "removed" in refused.json()["detail"]
+    assert member.client.post(f"/api/v1/rooms/{slug}/join", headers=member.auth).status_code == 403
+    assert texts(member, slug) == ["a fine message", "open again"]
+    stranger.say(slug, "others still post")
+    for api in (owner, member, stranger):
+        api.close()
 
 
 def test_posting_faster_than_the_limit_gets_429_with_retry_after(moderated: AppProcess) -> None:
@@ -205,3 +285,121 @@ def test_the_admin_pages_need_the_token_and_then_moderate_live(
 def test_there_is_no_admin_page_without_an_admin_token(tmp_path: Path) -> None:
     with running_app(tmp_path / "logs", CHAT_DATA_DIR=str(tmp_path)) as app:
         assert httpx.get(f"{app.url}/admin").status_code == 404
+
+
+# Room owners, in the room page
+
+
+def create_room_in_browser(new_page: PageOpener) -> tuple[Page, str]:
+    """A browser guest creates a room and so owns it; returns its page and the room's slug."""
+    page = new_page("/")
+    page.get_by_test_id("create-room-button").click()
+    page.get_by_test_id("room-name-input").fill(unique("Owned"))
+    page.get_by_test_id("create-room-submit").click()
+    expect(page.get_by_test_id("message-input")).to_be_editable()
+    return page, page.url.rsplit("/", 1)[1]
+
+
+def row(page: Page, text: str) -> Locator:
+    return page.get_by_test_id("message").filter(has_text=text)
+
+
+def test_the_owner_deletes_messages_and_removes_guests_from_the_room_page(
+    browser: Browser, moderated: AppProcess
+) -> None:
+    member = Api(moderated.url, "Member")
+    with page_opener(browser, moderated.url) as new_page:
+        owner, slug = create_room_in_browser(new_page)
+        member.say(slug, "spam, spam, spam")
+        member.say(slug, "keep this one")
+        visitor = open_room(new_page, slug)
+        send(visitor, "hello from the visitor")
+        for page in (owner, visitor):
+            expect(page.get_by_test_id("message-text")).to_have_text(
+                ["spam, spam, spam", "keep this one", "hello from the visitor"], timeout=LIVE
+            )
+        # The visitor may delete only their own message, and remove nobody.
+        expect(visitor.get_by_test_id("delete-message")).to_have_count(1)
+        expect(row(visitor, "hello from the visitor").get_by_test_id("delete-message")).to_have_count(1)
+        expect(visitor.get_by_test_id("remove-author")).to_have_count(0)
+
+        row(owner, "spam").hover()
+        row(owner, "spam").get_by_test_id("delete-message").click()
+        owner.get_by_test_id("confirm-delete").click()
+        for page in (owner, visitor):
+            expect(page.get_by_test_id("message-text")).to_have_text(
+                ["keep this one", "hello from the visitor"], timeout=LIVE
+            )
+        assert texts(member, slug) == ["keep this one", "hello from the visitor"]  # and gone from paging
+
+        row(owner, "hello from the visitor").hover()
+        row(owner, "hello from the visitor").get_by_test_id("remove-author").click()
+        owner.get_by_test_id("confirm-remove").click()
+        # The removed visitor's view closes with a notice; back in the room, they can read, not post.
+        expect(visitor.get_by_test_id("room-list")).to_be_attached(timeout=LIVE)
+        expect(visitor.get_by_text("You were removed from")).to_be_visible()
+        visitor.goto(f"/rooms/{slug}")
+        expect(visitor.get_by_test_id("message-text")).to_have_text(["keep this one", "hello from the visitor"])
+        send(visitor, "let me back in")
+        expect(visitor.locator(".q-notification").filter(has_text="removed")).to_be_visible(timeout=5_000)
+        expect(visitor.get_by_test_id("message-input")).to_have_value("let me back in")
+    member.close()
+
+
+def test_the_owner_locks_the_room_for_everyone_live(browser: Browser, moderated: AppProcess) -> None:
+    with page_opener(browser, moderated.url) as new_page:
+        owner, slug = create_room_in_browser(new_page)
+        visitor = open_room(new_page, slug)
+        expect(visitor.get_by_test_id("lock-room-button")).to_have_count(0)  # only the owner has it
+        owner.get_by_test_id("lock-room-button").click()
+        for page in (owner, visitor):
+            expect(page.get_by_test_id("room-locked")).to_be_visible(timeout=LIVE)
+            expect(page.get_by_test_id("message-input")).to_be_hidden()
+        expect(owner.get_by_role("button", name="Unlock")).to_be_visible()
+        visitor.reload()  # and it stays locked
+        expect(visitor.get_by_test_id("room-locked")).to_be_visible()
+        owner.get_by_test_id("lock-room-button").click()
+        expect(visitor.get_by_test_id("message-input")).to_be_editable(timeout=LIVE)
+        send(visitor, "unlocked again")
+        expect(owner.get_by_test_id("message-text").last).to_have_text("unlocked again", timeout=LIVE)
+
+
+def test_admin_changes_reach_open_room_pages(browser: Browser, moderated: AppProcess, admin: httpx.Client) -> None:
+    """A renamed room shows its new name, and a deleted room sends its readers back to the list."""
+    api = Api(moderated.url)
+    slug = api.room()
+    with page_opener(browser, moderated.url) as new_page:
+        reader = open_room(new_page, slug)
+        new_name = unique("Renamed")
+        assert admin.patch(f"/api/v1/admin/rooms/{slug}", json={"name": new_name}).status_code == 200
+        expect(reader.get_by_test_id("room-title")).to_have_text(new_name, timeout=LIVE)
+        assert admin.delete(f"/api/v1/admin/rooms/{slug}").status_code == 204
+        expect(reader.get_by_test_id("room-list")).to_be_attached(timeout=LIVE)
+        expect(reader.get_by_text("was deleted by a moderator")).to_be_visible()
+    api.close()
+
+
+def test_the_admin_page_renames_a_room(browser: Browser, moderated: AppProcess) -> None:
+    api = Api(moderated.url)
+    slug = api.room()
+    old_name = api.client.get(f"/api/v1/rooms/{slug}").json()["name"]
+    with page_opener(browser, moderated.url) as new_page:
+        admin_page = new_page("/admin")
+        admin_page.get_by_test_id("admin-token-input").fill(ADMIN_TOKEN)
+        admin_page.get_by_test_id("admin-sign-in").click()
+        admin_page.get_by_test_id("admin-rooms-search").fill(old_name)
+        found = admin_page.get_by_test_id("admin-rooms").locator("tbody tr").filter(has_text=old_name)
+        expect(found).to_have_count(1)
+        found.locator(".q-checkbox").click()
+        admin_page.get_by_test_id("admin-rooms-rename").click()
+        field = admin_page.get_by_test_id("admin-rooms-value")
+        expect(field).to_have_value(old_name)
+        field.fill("")
+        admin_page.get_by_test_id("admin-rooms-save").click()  # an empty name is refused, and the dialog stays
+        expect(admin_page.locator(".q-notification").filter(has_text="room name")).to_be_visible()
+        new_name = unique("Tidy")
+        field.fill(new_name)
+        admin_page.get_by_test_id("admin-rooms-save").click()
+        expect(field).to_be_hidden()
+        assert api.client.get(f"/api/v1/rooms/{slug}").json()["name"] == new_name
+    api.close()
