@@ -71,6 +71,12 @@ async def remove_guest(slug: str, guest_id: int, context: Context) -> RoomPublic
     return await moderation.remove_from_room(db=context.db, bus=context.bus, slug=slug, guest_id=guest_id)
 
 
+@router.delete("/rooms/{slug}/removals/{guest_id}", response_model=RoomPublic)
+async def readmit_guest(slug: str, guest_id: int, context: Context) -> RoomPublic:
+    """Undo a removal: the guest may post in the room and join it again."""
+    return await context.db.run(moderation.readmit_guest, slug=slug, guest_id=guest_id)
+
+
 @router.get("/audit", response_model=list[AuditEntryPublic])
 async def audit(context: Context, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntryPublic]:
     """Who did what and when, newest first."""

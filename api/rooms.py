@@ -86,6 +86,12 @@ async def remove_guest(slug: str, guest_id: int, guest: CurrentGuest, context: C
     return await moderation.remove_from_room(db=context.db, bus=context.bus, slug=slug, guest_id=guest_id, by=guest.id)
 
 
+@router.delete("/{slug}/removals/{guest_id}", response_model=RoomPublic)
+async def readmit_guest(slug: str, guest_id: int, guest: CurrentGuest, context: Context) -> RoomPublic:
+    """The owner undoes a removal: the guest may post in the room and join it again."""
+    return await context.db.run(moderation.readmit_guest, slug=slug, guest_id=guest_id, by=guest.id)
+
+
 def _message_in_room(*, session: Session, slug: str, message_id: int) -> None:
     room = room_by_slug(session, slug)
     if session.exec(select(Message.id).where(Message.id == message_id, Message.room_id == room.id)).first() is None:

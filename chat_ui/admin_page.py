@@ -128,7 +128,7 @@ async def _console(context: UiContext) -> None:
                 columns=["name", "slug", "members", "locked", "last_message_at"],
                 row_key="slug",
                 testid="admin-rooms",
-                load=lambda search: db.run(admin_queries.find_rooms, search=search),
+                load=lambda given: db.run(admin_queries.find_rooms, search=given["search"]),
                 actions={"Lock": lock, "Unlock": unlock, "Delete": delete_room},
                 confirm={"Delete"},
                 edits={"Rename": Edit("name", rename_room), "Describe": Edit("description", describe_room)},
@@ -138,7 +138,10 @@ async def _console(context: UiContext) -> None:
                 columns=["id", "room", "author", "text", "created_at"],
                 row_key="id",
                 testid="admin-messages",
-                load=lambda search: db.run(admin_queries.find_messages, text=search),
+                load=lambda given: db.run(
+                    admin_queries.find_messages, text=given["search"], room=given["room"], author=given["author"]
+                ),
+                filters={"search": "Text", "room": "Room", "author": "Author"},
                 actions={"Delete": delete_message},
                 confirm={"Delete"},
             )
@@ -147,7 +150,7 @@ async def _console(context: UiContext) -> None:
                 columns=["id", "display_name", "banned", "created_at"],
                 row_key="id",
                 testid="admin-guests",
-                load=lambda search: db.run(admin_queries.find_guests, search=search),
+                load=lambda given: db.run(admin_queries.find_guests, search=given["search"]),
                 actions={"Ban": ban, "Unban": unban},
                 edits={"Rename": Edit("display_name", rename_guest)},
             )
@@ -176,21 +179,23 @@ def _searchable_table(
     columns: list[str],
     row_key: str,
     testid: str,
-    load: Callable[[str], Awaitable[list[Any]]],
+    load: Callable[[dict[str, str]], Awaitable[list[Any]]],
     actions: dict[str, RowAction],
     confirm: frozenset[str] | set[str] = frozenset(),
     edits: dict[str, Edit] | None = None,
+    filters: dict[str, str] | None = None,
 ) -> ui.table:
-    """A search field, buttons that act on the selected rows (after a confirmation where it
-    cannot be undone) or edit one of them, and the table, reloaded after every change. Cells show
-    text, never HTML."""
+    """Search fields (`filters`: name -> label), buttons that act on the selected rows (after a
+    confirmation where it cannot be undone) or edit one of them, and the table, reloaded after
+    every change. Cells show text, never HTML."""
     edits = edits or {}
     with ui.row().classes("w-full items-center gap-2"):
-        search = (
-            ui.input("Search", on_change=lambda: reload())
-            .props(f"outlined dense clearable debounce=300 data-testid={testid}-search")
-            .classes("w-72")
-        )
+        fields = {
+            name: ui.input(label, on_change=lambda: reload())
+            .props(f"outlined dense clearable debounce=300 data-testid={testid}-{name}")
+            .classes("w-56")
+            for name, label in (filters or {"search": "Search"}).items()
+        }
         for name in actions:
             ui.button(name, on_click=lambda name=name: run(name)).props(
                 f"outlined no-caps data-testid={testid}-{name.lower()}"
@@ -215,8 +220,11 @@ def _searchable_table(
     )
 
     async def reload() -> None:
-        table.rows = [row.model_dump() for row in await load(search.value or "")]
-        table.selected = []
+        given = {name: field.value or "" for name, field in fields.items()}
+        rows = [row.model_dump() for row in await load(given)]
+        chosen = {row[row_key] for row in table.selected}
+        table.rows = rows
+        table.selected = [row for row in rows if row[row_key] in chosen]  # rows still shown stay selected
 
     async def run(name: str) -> None:
         chosen = list(table.selected)

@@ -101,8 +101,9 @@ class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
         return list(self.rows)
 
     def put(self, message_id: int, html: str) -> None:
+        out_of_order = bool(self.rows) and message_id < next(reversed(self.rows))
         self.rows[message_id] = html
-        if len(self.rows) > 1 and message_id < next(reversed(self.rows.keys())):  # not the newest: re-sort
+        if out_of_order:  # announced late (another instance): keep the rows in id order
             self.rows = dict(sorted(self.rows.items()))
         self.render()
 

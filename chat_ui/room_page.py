@@ -131,6 +131,8 @@ async def room_page(frame: PageFrame, slug: str) -> None:
         )
 
     def show_room(updated: RoomState) -> None:
+        nonlocal room  # later notices and questions use the room's current name
+        room = updated
         bar.show(updated)
         composer.set_locked(updated.locked)
         ui.page_title(updated.name)
@@ -165,7 +167,13 @@ async def room_page(frame: PageFrame, slug: str) -> None:
             frame.leave_with_notice(f"{room.name} was deleted by a moderator.")
 
     async def catch_up() -> None:
-        """After a gap in the bus or the socket, fetch what was missed from the database."""
+        """After a gap in the bus or the socket, fetch what was missed from the database: the
+        messages, and the room itself (renamed or locked meanwhile; deleted: back to the list)."""
+        try:
+            show_room(await context.db.run(rooms.get_room, slug=slug))
+        except NotFound:
+            frame.leave_with_notice(f"{room.name} was deleted by a moderator.")
+            return
         await message_list.catch_up()
 
     await context.feeds.subscribe(room_channel(slug), on_event)

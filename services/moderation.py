@@ -139,6 +139,17 @@ def remove_guest(*, session: Session, slug: str, guest_id: int, by: Moderator = 
     return rooms.get_room(session=session, slug=slug)
 
 
+def readmit_guest(*, session: Session, slug: str, guest_id: int, by: Moderator = None) -> RoomState:
+    """Undo a removal: the guest may post in the room and join it again."""
+    room = moderated_room(session, slug, by)
+    removal = session.get(RoomRemoval, (room.id, guest_id))
+    if removal is None:
+        raise NotFound(f"guest {guest_id} was not removed from {slug!r}")
+    session.delete(removal)
+    record(session, by=by, action="room.readmit_guest", target=f"room:{slug}", detail=f"guest:{guest_id}")
+    return rooms.get_room(session=session, slug=slug)
+
+
 def set_banned(*, session: Session, guest_id: int, banned: bool, by: Moderator = None) -> GuestPublic:
     """A banned guest can read every room but post in none."""
     if by is not None:

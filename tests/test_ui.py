@@ -14,6 +14,8 @@ from nicegui import ElementFilter, core
 from nicegui.testing import User
 from nicegui.testing.user_simulation import user_simulation
 
+from services import guests, messages
+from services.events import MessageCreated, encode, room_channel
 from tests.support import ROOT, free_port
 
 UserFactory = Callable[[], User]
@@ -136,3 +138,33 @@ async def test_an_unknown_room_shows_a_way_back(users: UserFactory) -> None:
     await user.should_see("This room does not exist")
     user.find("Back to all rooms").click()
     await user.should_see(marker="room-list")
+
+
+def rendered_ids(user: User) -> list[int]:
+    """The ids of the rendered messages in page order (chunk by chunk, row by row)."""
+    with user:
+        chunks = list(ElementFilter(marker="message-chunk", local_scope=False))
+    if not chunks:
+        return []
+    in_page_order = chunks[0].parent_slot.children  # type: ignore[union-attr]
+    return [int(i) for chunk in in_page_order for i in re.findall(r'data-message-id="(\d+)"', chunk.props["innerHTML"])]
+
+
+async def test_a_message_announced_late_takes_its_place_in_order(users: UserFactory) -> None:
+    """With several instances, a message can be announced after a newer one: it goes where its id says."""
+    user = users()
+    await create_room(user, "Order")
+    context = core.app.state.chat
+    slug = "order"
+    author = await context.db.run(guests.create_guest, display_name="Elsewhere")
+    first, late, last = [
+        await context.db.run(messages.create_text_message, room_slug=slug, author_id=author.id, text=text)
+        for text in ("first", "late", "last")
+    ]
+    for message in (first, last, late):  # "late" is announced after "last"
+        await context.bus.publish(room_channel(slug), encode(MessageCreated(room=slug, message=message)))
+    for _ in range(50):
+        if len(rendered_ids(user)) == 3:
+            break
+        await asyncio.sleep(0.1)
+    assert rendered_ids(user) == [first.id, late.id, last.id]
