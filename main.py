@@ -1,7 +1,6 @@
 """Chat: wiring only. Read settings, check them, build the parts, register API and pages, serve."""
 
 import argparse
-import gc
 import os
 import sys
 
@@ -112,14 +111,6 @@ def free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
-def tune_garbage_collector() -> None:
-    """Each open page is a few thousand long-lived objects, and with the default thresholds the
-    collector walked all of them every 2-3 s under load: 300-400 ms pauses at 200 viewers, which set
-    the p99 of live delivery (docs/PERFORMANCE.md). Short-lived cycles are still collected promptly."""
-    gc.freeze()  # what start-up made lives as long as the process: leave it out of every collection
-    gc.set_threshold(10_000, 10, 100)
-
-
 def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[no-untyped-def]
     # NiceGUI is imported only now: its storage path must point into the data dir first.
     storage_path = (context.settings.data_dir / "sessions").resolve()
@@ -142,7 +133,7 @@ def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[
 
     app.on_startup(announce)
     app.on_shutdown(context.stop)
-    tune_garbage_collector()
+    chat_ui.collector.install()  # see chat_ui/collector.py: fewer, shorter collector pauses
     ui.run(
         host=host,
         port=port,

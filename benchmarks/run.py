@@ -1,6 +1,6 @@
 """Run the benchmarks and print their figures (never part of the test run).
 
-    .venv/bin/python benchmarks/run.py            # everything, about 15 minutes on 2 cores
+    .venv/bin/python benchmarks/run.py            # everything, about 20 minutes on 2 cores
     .venv/bin/python benchmarks/run.py --only live --viewers 50 --duration 10   # a quick look
 
 Scenarios (see docs/PERFORMANCE.md for the targets and the last figures):
@@ -10,6 +10,7 @@ Scenarios (see docs/PERFORMANCE.md for the targets and the last figures):
 - reference: 200 viewers of a room with 500 messages, ours against benchmarks/reference_chat.py
   (NiceGUI's own chat example: one refreshable that re-renders every message for every viewer).
 - idle: 1,000 viewers over 20 rooms of 50 messages each; server memory per viewer.
+- churn: 150 viewers open a room and leave, 12 times; the server's memory after each round.
 - history: benchmarks/history.py, pages of 50 at 1,000,000 messages on PostgreSQL and SQLite.
 Results go to benchmarks/results.json and the plot to docs/performance.png.
 """
@@ -212,6 +213,28 @@ def idle(workdir: Path, viewers: int, rooms: int) -> dict:
         return report
 
 
+def churn(workdir: Path, viewers: int, rounds: int) -> dict:
+    """Visitors come and go: `viewers` pages opened and closed, `rounds` times. Memory must level
+    off: closed pages are freed (chat_ui/collector.py), not kept until the process ends."""
+    with chat_server("sqlite", workdir) as (url, pid):
+        slug, _ = seed_room(url, 50, "Churn")
+
+        async def measure() -> list[float]:
+            after_round = []
+            for _ in range(rounds):
+                pages = await open_viewers(url, [f"/rooms/{slug}"] * viewers)
+                await asyncio.sleep(4)
+                await close_viewers(pages)
+                await asyncio.sleep(15)  # NiceGUI drops a closed page after its reconnect grace (10 s)
+                after_round.append(round(rss_bytes(pid) / 2**20, 1))
+            return after_round
+
+        rss = asyncio.run(measure())
+        report = {"viewers_per_round": viewers, "rounds": rounds, "rss_mb_after_each_round": rss}
+        print(f"  churn     {json.dumps(report)}", flush=True)
+        return report
+
+
 def history(messages: int) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run(
@@ -262,13 +285,13 @@ def plot(results: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["live", "reference", "idle", "history"], action="append")
+    parser.add_argument("--only", choices=["live", "reference", "idle", "churn", "history"], action="append")
     parser.add_argument("--viewers", type=int, action="append", help="viewer counts for 'live' (default 50 100 200)")
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--messages", type=int, default=1_000_000, help="history size")
     args = parser.parse_args()
-    chosen = set(args.only or ["live", "reference", "idle", "history"])
+    chosen = set(args.only or ["live", "reference", "idle", "churn", "history"])
     results: dict = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["machine"] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
     with tempfile.TemporaryDirectory() as directory:
@@ -284,6 +307,9 @@ def main() -> None:
         if "idle" in chosen:
             print("idle viewers", flush=True)
             results["idle"] = idle(workdir, 1000, 20)
+        if "churn" in chosen:
+            print("pages opened and closed", flush=True)
+            results["churn"] = churn(workdir, 150, 12)
         if "history" in chosen:
             print("history", flush=True)
             results["history"] = history(args.messages)

@@ -264,14 +264,16 @@ def _searchable_table(
                 except ServiceError as error:
                     ui.notify(forms.sentence(error.detail), type="negative")  # the dialog stays, with what was typed
                     return
-                dialog.close()
-                ui.notify(f"{name}: done.", type="positive")
-                await reload()
+                dialog.submit(True)
 
             with ui.row().classes("justify-end w-full"):
-                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
                 ui.button("Save", on_click=save).props(f"unelevated no-caps data-testid={testid}-save")
-        dialog.open()
+        saved = await dialog
+        dialog.delete()
+        if saved:
+            ui.notify(f"{name}: done.", type="positive")
+            await reload()
 
     ui.timer(0, reload, once=True)
     return table

@@ -7,8 +7,8 @@ down again) brings them back from the database.
 
 What it costs per viewer is what limits how many viewers a process holds, so a live message
 is cheap: its HTML is made once per process (chat_ui/message_rows.py) and goes into the last
-of a few chunk elements, and following the newest message is the browser's own scroll
-anchoring (see theme.py), with no script sent to each viewer.
+of a few chunk elements, and following the newest message is done in the browser by an
+observer installed once per page, not by a script sent to each viewer with each message.
 """
 
 import bisect
@@ -26,7 +26,7 @@ from models.message import MessagePage, MessagePublic
 MAX_RENDERED = 200
 CHUNK_SIZE = 8  # messages per element: fewer elements per viewer, against resending a chunk's HTML
 NEAR_TOP_PX = 200
-AT_BOTTOM_PX = 80  # the height of .chat-bottom-anchor in theme.py
+AT_BOTTOM_PX = 80
 
 # Browser-side helpers, sent with run_javascript. NiceGUI applies element updates a frame after
 # a script runs, so each one waits (at most two seconds) for the layout it depends on.
@@ -58,11 +58,31 @@ return new Promise((done) => {
   step();
 });
 """
+# Installed once per page: while the list has .chat-follow (the reader is at the newest
+# messages), whenever the rows grow or shrink, a reader who was at the bottom stays there.
+_FOLLOW = """
+const el = getHtmlElement(%(id)s), rows = getHtmlElement(%(rows)s);
+if (!el || !rows || el._chatFollower) return;
+let height = el.scrollHeight;
+el._chatFollower = new ResizeObserver(() => {
+  const wasAtBottom = height - el.scrollTop - el.clientHeight <= %(near)s;
+  height = el.scrollHeight;
+  if (wasAtBottom && el.classList.contains('chat-follow')) {
+    el.scrollTop = el.scrollHeight;
+    el._chatFollowedTo = el.scrollTop;
+  }
+});
+el._chatFollower.observe(rows);
+"""
 # Scroll positions go to the server only when it has something to do with them: not for every
-# message that the browser's anchoring follows while the reader stays at the bottom.
+# message that the browser follows. While following, a scroll event can come after the next
+# message has grown the list but before the follower moved down to it: where the follower left
+# the list counts as the bottom, so that such a moment does not stop the following.
 _ON_SCROLL = f"""(e) => {{
-  const el = e.target, bottom = el.scrollTop + el.clientHeight >= el.scrollHeight - {AT_BOTTOM_PX};
-  if (bottom && el._chatAtBottom && el.classList.contains('chat-follow')) return;
+  const el = e.target, following = el.classList.contains('chat-follow');
+  const bottom = el.scrollTop + el.clientHeight >= el.scrollHeight - {AT_BOTTOM_PX};
+  const followed = following && el.scrollTop >= (el._chatFollowedTo ?? Infinity) - 2;
+  if (followed || (bottom && el._chatAtBottom && following && el.scrollTop > {NEAR_TOP_PX})) return;
   el._chatAtBottom = bottom;
   emit({{top: el.scrollTop, height: el.scrollHeight, view: el.clientHeight}});
 }}"""
@@ -150,7 +170,6 @@ class MessageList:
                 self._rows_box = (
                     ui.element("div").classes("flex flex-col").on("click", self._clicked, js_handler=_ON_CLICK)
                 )
-                ui.element("div").classes("chat-bottom-anchor")
             self._new_button = (
                 ui.button("New messages", icon="arrow_downward", on_click=self.jump_to_latest)
                 .props("rounded unelevated no-caps size=sm data-testid=new-messages-button")
@@ -183,6 +202,9 @@ class MessageList:
         self._unseen = 0
         self._new_button.visible = False
         self._update_top()
+        self._box.client.run_javascript(
+            _FOLLOW % {"id": self._box.id, "rows": self._rows_box.id, "near": AT_BOTTOM_PX}
+        )  # once per page: the script does nothing when the follower is there already
         self.scroll_to_bottom()
 
     def add(self, message: MessagePublic, *, own: bool = False) -> None:
@@ -343,7 +365,7 @@ class MessageList:
             await self._box.client.run_javascript(_KEEP_ANCHOR_IN_PLACE % values, timeout=3)
 
     def _set_following(self) -> None:
-        """The browser follows new messages (theme.py: .chat-follow) while the reader is at the live edge's bottom."""
+        """The browser follows new messages (_FOLLOW) while the reader is at the live edge's bottom."""
         following = self._at_live_edge and self._at_bottom
         if following != self._following:
             self._following = following

@@ -65,7 +65,11 @@ async def room_page(frame: PageFrame, slug: str) -> None:
                 )
 
         async def remove_author(guest_id: int) -> None:
-            author = await context.db.run(guests.get_guest, guest_id=guest_id)
+            try:
+                author = await context.db.run(guests.get_guest, guest_id=guest_id)
+            except (ServiceError, *DATABASE_DOWN):
+                ui.notify("That guest cannot be found right now. Please try again.", type="negative")
+                return
             if await confirm(
                 f"Remove {author.display_name} from {room.name}?",
                 "They can still read this room, but not post in it or join it again.",
@@ -143,6 +147,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
 
     # Subscribe first, then load history; events that arrive meanwhile wait, and duplicates are dropped.
     ready = False
+    room_updates = 0  # room.updated events applied, so that a slower reload never undoes one
     waiting: list[RoomEvent] = []
 
     # Synchronous on purpose: an async callback would cost a task per viewer per message.
@@ -160,17 +165,22 @@ async def room_page(frame: PageFrame, slug: str) -> None:
         elif isinstance(event, Resync):
             background_tasks.create(catch_up(), name="catch up after a bus gap", context=message_list.container)
         elif isinstance(event, RoomUpdated):
+            nonlocal room_updates
+            room_updates += 1
             show_room(event.room)
         elif isinstance(event, GuestRemoved) and event.guest_id == me:
-            frame.leave_with_notice(f"You were removed from {room.name} by its owner.")
+            frame.leave_with_notice(f"You were removed from {room.name} by a moderator.")
         elif isinstance(event, RoomDeleted):
             frame.leave_with_notice(f"{room.name} was deleted by a moderator.")
 
     async def catch_up() -> None:
         """After a gap in the bus or the socket, fetch what was missed from the database: the
         messages, and the room itself (renamed or locked meanwhile; deleted: back to the list)."""
+        updates_before = room_updates
         try:
-            show_room(await context.db.run(rooms.get_room, slug=slug))
+            current = await context.db.run(rooms.get_room, slug=slug)
+            if room_updates == updates_before:  # else a newer room.updated arrived during the read
+                show_room(current)
         except NotFound:
             frame.leave_with_notice(f"{room.name} was deleted by a moderator.")
             return

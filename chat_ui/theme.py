@@ -21,12 +21,6 @@ body.body--dark .chat-muted { color: #94a3b8; }
 body.body--dark .chat-row:hover { background: #1f2937; }
 body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .chat-message-list { overflow-anchor: none; overscroll-behavior: contain; }
-/* Following the newest message without a script per viewer: while the list has .chat-follow, the
-   browser's scroll anchoring keeps the invisible bottom block (the only anchor it may pick) in place,
-   so rows added above it scroll into view. The block overlaps the last 80px: "near the bottom" follows too. */
-.chat-message-list > * { overflow-anchor: none; }
-.chat-message-list.chat-follow, .chat-message-list.chat-follow > .chat-bottom-anchor { overflow-anchor: auto; }
-.chat-bottom-anchor { height: 80px; margin-top: -80px; pointer-events: none; }
 /* A row's moderation buttons: shown on hover (always on touch screens). */
 .chat-action { opacity: 0; color: #94a3b8; font-size: 0.8rem; line-height: 1; padding: 0.25rem 0.4rem;
   border-radius: 0.375rem; cursor: pointer; }

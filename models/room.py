@@ -28,6 +28,7 @@ class Room(SQLModel, table=True):
     last_message_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # Set while the room is read-only: everyone can read, nobody can post.
     locked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    locked_by: str | None = Field(default=None, max_length=80)  # "admin" or "guest:<id>": an owner cannot undo an admin
     # max(created_at, last_message_at), kept so the room list is one indexed sort.
     last_activity_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
@@ -49,6 +50,7 @@ class RoomRemoval(SQLModel, table=True):
     room_id: int = Field(sa_column=Column(Integer, ForeignKey("room.id", ondelete="CASCADE"), primary_key=True))
     guest_id: int = Field(sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), primary_key=True))
     removed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    removed_by: str = Field(max_length=80)  # "admin" or "guest:<id>": an owner cannot undo an admin
 
 
 class RoomCreate(BaseModel):
@@ -77,5 +79,6 @@ class RoomPublic(BaseModel):
 class RoomState(RoomPublic):
     """A room with what its pages need besides the API's shape (which the contract fixes)."""
 
-    owner_id: int | None  # the guest who created it, who moderates it
-    locked: bool  # read-only: set by the owner or an admin
+    # Defaults, so that events from an instance that predates these fields still validate.
+    owner_id: int | None = None  # the guest who created it, who moderates it
+    locked: bool = False  # read-only: set by the owner or an admin

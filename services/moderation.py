@@ -7,6 +7,7 @@ transaction, and the async functions at the end tell the open views after the co
 
 import anyio.to_thread
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from models.audit import AuditEntry, AuditEntryPublic
@@ -57,7 +58,13 @@ def moderated_room(session: Session, slug: str, by: Moderator) -> Room:
 
 def set_locked(*, session: Session, slug: str, locked: bool, by: Moderator = None) -> RoomState:
     room = moderated_room(session, slug, by)
+    locked_by_admin = room.locked_at is not None and room.locked_by == actor_name(None)
+    if locked_by_admin and by is not None:
+        if not locked:
+            raise Forbidden("an admin locked this room: only an admin can unlock it")
+        return rooms.get_room(session=session, slug=slug)  # locked already, and it stays the admin's lock
     room.locked_at = (room.locked_at or utcnow()) if locked else None
+    room.locked_by = actor_name(by) if locked else None
     session.add(room)
     record(session, by=by, action="room.lock" if locked else "room.unlock", target=f"room:{slug}")
     return rooms.get_room(session=session, slug=slug)
@@ -80,6 +87,10 @@ def edit_room(*, session: Session, slug: str, update: RoomUpdate, by: Moderator 
     if not changes:
         raise InvalidInput("nothing to change: give a name or a description")
     session.add(room)
+    try:
+        session.flush()
+    except IntegrityError:  # another rename took the same name a moment ago
+        raise Conflict(f"a room named {update.name!r} exists already") from None
     record(session, by=by, action="room.edit", target=f"room:{slug}", detail="; ".join(changes))
     return rooms.get_room(session=session, slug=slug)
 
@@ -132,8 +143,8 @@ def remove_guest(*, session: Session, slug: str, guest_id: int, by: Moderator = 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.exec(  # type: ignore[call-overload]
         dialect.insert(RoomRemoval)
-        .values(room_id=room.id, guest_id=guest_id, removed_at=utcnow())
-        .on_conflict_do_nothing()
+        .values(room_id=room.id, guest_id=guest_id, removed_at=utcnow(), removed_by=actor_name(by))
+        .on_conflict_do_nothing()  # removed already: the first removal (and who made it) stands
     )
     record(session, by=by, action="room.remove_guest", target=f"room:{slug}", detail=f"guest:{guest_id}")
     return rooms.get_room(session=session, slug=slug)
@@ -145,6 +156,8 @@ def readmit_guest(*, session: Session, slug: str, guest_id: int, by: Moderator =
     removal = session.get(RoomRemoval, (room.id, guest_id))
     if removal is None:
         raise NotFound(f"guest {guest_id} was not removed from {slug!r}")
+    if removal.removed_by == actor_name(None) and by is not None:
+        raise Forbidden("an admin removed this guest: only an admin can let them back in")
     session.delete(removal)
     record(session, by=by, action="room.readmit_guest", target=f"room:{slug}", detail=f"guest:{guest_id}")
     return rooms.get_room(session=session, slug=slug)

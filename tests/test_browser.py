@@ -191,15 +191,20 @@ def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: Pa
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
 
 
-def test_a_reader_at_the_bottom_follows_a_burst_of_messages(new_page: PageOpener, api: Api) -> None:
-    """The browser follows new messages by itself (scroll anchoring, no script per message): through
-    a burst that fills more than one chunk, with a message taller than the list's follow margin."""
-    page, _ = open_long_room(new_page, api, count=60)
-    slug = page.url.rsplit("/", 1)[1]
+@pytest.mark.parametrize("shown", [0, 60], ids=["empty room", "full room"])
+def test_a_reader_at_the_bottom_follows_a_burst_of_messages(new_page: PageOpener, api: Api, shown: int) -> None:
+    """The browser follows new messages by itself (an observer installed once, no script per
+    message): through a burst that fills more than one chunk, with a message taller than the
+    list's follow margin; from an empty room too, where the list starts with nothing to scroll."""
+    slug = api.room()
+    for n in range(shown):
+        api.say(slug, f"history {n}")
+    page = open_room(new_page, slug, height=600)
+    expect(page.get_by_test_id("message")).to_have_count(min(shown, 50))
     page.wait_for_timeout(600)  # past the 400 ms in which the page itself scrolls to the bottom
-    for n in range(2 * CHUNK_SIZE):
+    for n in range(3 * CHUNK_SIZE):
         api.say(slug, f"burst {n}" + ("\n" * 12 + "a tall one" if n == CHUNK_SIZE else ""))
-    expect(page.get_by_test_id("message-text").last).to_have_text(f"burst {2 * CHUNK_SIZE - 1}", timeout=LIVE)
+    expect(page.get_by_test_id("message-text").last).to_have_text(f"burst {3 * CHUNK_SIZE - 1}", timeout=LIVE)
     page.wait_for_function(AT_BOTTOM, timeout=LIVE)
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
 

@@ -173,6 +173,24 @@ def test_a_room_owner_moderates_their_room_and_nobody_else_can(moderated: AppPro
         api.close()
 
 
+def test_an_owner_cannot_undo_what_an_admin_did(moderated: AppProcess, admin: httpx.Client) -> None:
+    owner, member = Api(moderated.url, "Owner"), Api(moderated.url, "Member")
+    slug = owner.room()
+    lock = f"/api/v1/rooms/{slug}/lock"
+    assert admin.post(f"/api/v1/admin/rooms/{slug}/lock").status_code == 204
+    assert owner.client.post(lock, headers=owner.auth).status_code == 204  # locked already: fine
+    refused = owner.client.delete(lock, headers=owner.auth)
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    assert admin.delete(f"/api/v1/admin/rooms/{slug}/lock").status_code == 204
+    member_id = guest_id(member)
+    assert admin.delete(f"/api/v1/admin/rooms/{slug}/members/{member_id}").status_code == 200
+    assert owner.client.delete(f"/api/v1/rooms/{slug}/removals/{member_id}", headers=owner.auth).status_code == 403
+    assert admin.delete(f"/api/v1/admin/rooms/{slug}/removals/{member_id}").status_code == 200
+    member.say(slug, "back in the room")
+    for api in (owner, member):
+        api.close()
+
+
 def test_posting_faster_than_the_limit_gets_429_with_retry_after(moderated: AppProcess) -> None:
     """This server allows a burst of 5, then one every 2 s: quick 6th and 7th messages are refused,
     and exactly the accepted ones are saved."""
