@@ -107,7 +107,7 @@ async def history(
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT,
 ) -> MessagePage:
     """A page of messages, oldest first. has_more: more remain in the direction walked."""
-    return await context.db.run(messages.page_messages, room_slug=slug, before=before, after=after, limit=limit)
+    return await context.db.run_read(messages.page_messages, room_slug=slug, before=before, after=after, limit=limit)
 
 
 @router.post("/{slug}/messages", status_code=201, response_model=MessagePublic)

@@ -54,7 +54,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
             image_dialog.open()
 
         async def load(before: int | None, after: int | None) -> MessagePage:
-            return await context.db.run(messages.page_messages, room_slug=slug, before=before, after=after)
+            return await context.db.run_read(messages.page_messages, room_slug=slug, before=before, after=after)
 
         async def delete_message(message_id: int) -> None:
             if await confirm("Delete this message?", "It disappears for everyone.", "Delete", testid="confirm-delete"):
