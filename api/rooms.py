@@ -4,16 +4,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
-from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
 
 from api.deps import Context, CurrentGuest
-from models.message import Message, MessagePage, MessagePublic
+from models.message import MessagePage, MessagePublic
 from models.room import RoomPublic
 from services import messages, moderation, rooms
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
-from services.rooms import get_room, list_rooms, room_by_slug
+from services.rooms import get_room, list_rooms
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
 
@@ -62,8 +61,7 @@ async def leave(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
 @router.delete("/{slug}/messages/{message_id}", status_code=204)
 async def delete_message(slug: str, message_id: int, guest: CurrentGuest, context: Context) -> Response:
     """Its author or the room's owner deletes a message: it leaves every open view. 403 for anyone else."""
-    await context.db.run(_message_in_room, slug=slug, message_id=message_id)
-    await moderation.remove_message(db=context.db, bus=context.bus, message_id=message_id, by=guest.id)
+    await moderation.remove_message(db=context.db, bus=context.bus, message_id=message_id, by=guest.id, room_slug=slug)
     return Response(status_code=204)
 
 
@@ -90,12 +88,6 @@ async def remove_guest(slug: str, guest_id: int, guest: CurrentGuest, context: C
 async def readmit_guest(slug: str, guest_id: int, guest: CurrentGuest, context: Context) -> RoomPublic:
     """The owner undoes a removal: the guest may post in the room and join it again."""
     return await context.db.run(moderation.readmit_guest, slug=slug, guest_id=guest_id, by=guest.id)
-
-
-def _message_in_room(*, session: Session, slug: str, message_id: int) -> None:
-    room = room_by_slug(session, slug)
-    if session.exec(select(Message.id).where(Message.id == message_id, Message.room_id == room.id)).first() is None:
-        raise NotFound(f"no message {message_id} in {slug!r}")
 
 
 @router.get("/{slug}/messages", response_model=MessagePage)

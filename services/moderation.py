@@ -6,16 +6,15 @@ transaction, and the async functions at the end tell the open views after the co
 """
 
 import anyio.to_thread
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from models.audit import AuditEntry, AuditEntryPublic
 from models.base import utcnow
 from models.guest import Guest, GuestPublic
 from models.image import Image
 from models.message import Message
-from models.room import Membership, Room, RoomRemoval, RoomState, RoomUpdate
+from models.room import Room, RoomRemoval, RoomState, RoomUpdate
 from services import guests, rooms
 from services.bus import EventBus
 from services.database import Database
@@ -95,14 +94,14 @@ def edit_room(*, session: Session, slug: str, update: RoomUpdate, by: Moderator 
     return rooms.get_room(session=session, slug=slug)
 
 
-def delete_message(*, session: Session, message_id: int, by: Moderator = None) -> str:
+def delete_message(*, session: Session, message_id: int, by: Moderator = None, room_slug: str | None = None) -> str:
     """Mark the message deleted (its id is never reused or paged again); returns its room's slug.
-    Its author may delete it too."""
+    Its author may delete it too. With `room_slug`, a message of another room is not found."""
     row = session.exec(
         select(Message, Room).join(Room, col(Room.id) == Message.room_id).where(Message.id == message_id)
     ).first()
-    if row is None or row[0].deleted_at is not None:
-        raise NotFound(f"no message {message_id}")
+    if row is None or row[0].deleted_at is not None or room_slug not in (None, row[1].slug):
+        raise NotFound(f"no message {message_id}" + (f" in {room_slug!r}" if room_slug else ""))
     message, room = row
     if by is not None and by not in (room.owner_id, message.author_id):
         raise Forbidden("only its author, the room's owner or an admin can delete a message")
@@ -134,20 +133,12 @@ def remove_guest(*, session: Session, slug: str, guest_id: int, by: Moderator = 
     room = moderated_room(session, slug, by)
     if guest_id == room.owner_id:
         raise InvalidInput("the room's owner cannot be removed from it")
-    guest = session.get(Guest, guest_id)
-    if guest is None:
-        raise NotFound(f"no guest with id {guest_id}")
-    session.exec(  # type: ignore[call-overload]
-        delete(Membership).where(col(Membership.room_id) == room.id, col(Membership.guest_id) == guest_id)
-    )
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.exec(  # type: ignore[call-overload]
-        dialect.insert(RoomRemoval)
-        .values(room_id=room.id, guest_id=guest_id, removed_at=utcnow(), removed_by=actor_name(by))
-        .on_conflict_do_nothing()  # removed already: the first removal (and who made it) stands
+    guests.get_guest(session=session, guest_id=guest_id)  # 404 for a guest who does not exist
+    rooms.insert_unless_present(  # removed already: the first removal (and who made it) stands
+        session, RoomRemoval, room_id=room.id, guest_id=guest_id, removed_at=utcnow(), removed_by=actor_name(by)
     )
     record(session, by=by, action="room.remove_guest", target=f"room:{slug}", detail=f"guest:{guest_id}")
-    return rooms.get_room(session=session, slug=slug)
+    return rooms.leave_room(session=session, slug=slug, guest_id=guest_id)
 
 
 def readmit_guest(*, session: Session, slug: str, guest_id: int, by: Moderator = None) -> RoomState:
@@ -194,8 +185,10 @@ def rename_guest(*, session: Session, guest_id: int, display_name: str, by: Mode
 # Check, do, notify: what the pages and the API call.
 
 
-async def remove_message(*, db: Database, bus: EventBus, message_id: int, by: Moderator = None) -> None:
-    slug = await db.run(delete_message, message_id=message_id, by=by)
+async def remove_message(
+    *, db: Database, bus: EventBus, message_id: int, by: Moderator = None, room_slug: str | None = None
+) -> None:
+    slug = await db.run(delete_message, message_id=message_id, by=by, room_slug=room_slug)
     await bus.publish(room_channel(slug), encode(MessageDeleted(room=slug, message_id=message_id)))
 
 

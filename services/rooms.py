@@ -2,11 +2,12 @@
 
 import re
 import unicodedata
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, Membership, Room, RoomRemoval, RoomState
 from services.bus import EventBus
@@ -96,17 +97,19 @@ def room_by_slug(session: Session, slug: str) -> Room:
 
 def check_not_removed(session: Session, room: Room, guest_id: int) -> None:
     if session.get(RoomRemoval, (room.id, guest_id)) is not None:
-        raise Forbidden("you were removed from this room by its owner; you can still read it")
+        raise Forbidden("you were removed from this room by a moderator; you can still read it")
 
 
 def ensure_membership(session: Session, *, room_id: int, guest_id: int) -> None:
     """Insert the membership unless it exists; safe when two requests race."""
+    insert_unless_present(session, Membership, room_id=room_id, guest_id=guest_id, joined_at=Membership().joined_at)
+
+
+def insert_unless_present(session: Session, table: type[SQLModel], **values: Any) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: a row that exists already (or is being inserted by a
+    concurrent request) stays as it is."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.exec(  # type: ignore[call-overload]
-        dialect.insert(Membership)
-        .values(room_id=room_id, guest_id=guest_id, joined_at=Membership().joined_at)
-        .on_conflict_do_nothing()
-    )
+    session.exec(dialect.insert(table).values(**values).on_conflict_do_nothing())  # type: ignore[call-overload]
 
 
 def _free_slug(session: Session, base: str) -> str:

@@ -142,6 +142,10 @@ def test_a_room_owner_moderates_their_room_and_nobody_else_can(moderated: AppPro
     assert delete(owner, unwanted) == 204  # the owner may delete any message in their room
     assert delete(owner, unwanted) == 404
     assert texts(owner, slug) == ["a fine message"]
+    elsewhere = member.room()  # an owner's room in the address does not reach other rooms' messages
+    theirs = member.say(elsewhere, "in another room")
+    assert delete(owner, theirs) == 404
+    assert texts(member, elsewhere) == ["in another room"]
 
     # Locking: only the owner; everyone can still read.
     lock = f"/api/v1/rooms/{slug}/lock"
