@@ -436,3 +436,22 @@ def test_the_admin_page_renames_a_room(browser: Browser, moderated: AppProcess) 
         expect(field).to_be_hidden()
         assert api.client.get(f"/api/v1/rooms/{slug}").json()["name"] == new_name
     api.close()
+
+
+def test_sending_faster_than_the_limit_gets_a_polite_notice_in_the_page(
+    browser: Browser, moderated: AppProcess
+) -> None:
+    """This server allows a burst of 5: the 6th quick message is refused with a notice, and its
+    text stays in the field; the 5 within the limit are all there."""
+    api = Api(moderated.url)
+    slug = api.room()
+    with page_opener(browser, moderated.url) as new_page:
+        page = open_room(new_page, slug)
+        for n in range(5):
+            send(page, f"quick {n}")
+            expect(page.get_by_test_id("message-text").last).to_have_text(f"quick {n}", timeout=LIVE)
+        send(page, "one too many")
+        expect(page.locator(".q-notification").filter(has_text="too fast")).to_be_visible(timeout=5_000)
+        expect(page.get_by_test_id("message-input")).to_have_value("one too many")
+        assert texts(api, slug) == [f"quick {n}" for n in range(5)]
+    api.close()
