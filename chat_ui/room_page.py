@@ -97,7 +97,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
                     db=context.db,
                     bus=context.bus,
                     room_slug=slug,
-                    author_id=frame.guest.id,
+                    author_id=me,
                     text=text,
                     limiter=context.app.limiter,
                 ),
@@ -113,7 +113,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
                         bus=context.bus,
                         media=context.app.media,
                         room_slug=slug,
-                        author_id=frame.guest.id,
+                        author_id=me,
                         data=data,
                         max_bytes=context.app.settings.max_upload_bytes,
                         limiter=context.app.limiter,
@@ -142,7 +142,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
         ui.page_title(updated.name)
 
     async def leave() -> None:
-        await rooms.leave(db=context.db, bus=context.bus, slug=slug, guest_id=frame.guest.id)
+        await rooms.leave(db=context.db, bus=context.bus, slug=slug, guest_id=me)
         ui.navigate.to("/")
 
     # Subscribe first, then load history; events that arrive meanwhile wait, and duplicates are dropped.
@@ -159,7 +159,7 @@ async def room_page(frame: PageFrame, slug: str) -> None:
 
     def apply(event: RoomEvent) -> None:
         if isinstance(event, MessageCreated):
-            message_list.add(event.message, own=event.message.author.id == frame.guest.id)
+            message_list.add(event.message, own=event.message.author.id == me)
         elif isinstance(event, MessageDeleted):
             message_list.remove(event.message_id)
         elif isinstance(event, Resync):
