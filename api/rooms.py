@@ -3,56 +3,43 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from api.deps import Context, CurrentGuest
-from models.message import MessagePage, MessagePublic
-from models.room import RoomPublic
+from models.message import MessageCreate, MessagePage, MessagePublic
+from models.room import RoomCreate, RoomPublic
 from services import messages, moderation, rooms
 from services.errors import InvalidInput
 from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
-from services.rooms import get_room, list_rooms
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
-
-
-class RoomCreateIn(BaseModel):
-    name: str
-    description: str = ""
-
-
-class MessageCreateIn(BaseModel):
-    text: str
 
 
 @router.get("", response_model=list[RoomPublic])
 async def all_rooms(context: Context) -> list[RoomPublic]:
     """Public rooms, most recent activity first."""
-    return await context.db.run(list_rooms)
+    return await context.db.run(rooms.list_rooms)
 
 
 @router.post("", status_code=201, response_model=RoomPublic)
-async def create_room(body: RoomCreateIn, guest: CurrentGuest, context: Context) -> RoomPublic:
+async def create_room(body: RoomCreate, guest: CurrentGuest, context: Context) -> RoomPublic:
     """A new public room; its creator joins and owns it. 409 if the name (ignoring case) is taken."""
-    return await rooms.create(
-        db=context.db, bus=context.bus, owner_id=guest.id, name=body.name, description=body.description
-    )
+    return await context.db.run(rooms.create_room, owner_id=guest.id, name=body.name, description=body.description)
 
 
 @router.get("/{slug}", response_model=RoomPublic)
 async def one_room(slug: str, context: Context) -> RoomPublic:
-    return await context.db.run(get_room, slug=slug)
+    return await context.db.run(rooms.get_room, slug=slug)
 
 
 @router.post("/{slug}/join", response_model=RoomPublic)
 async def join(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
-    return await rooms.join(db=context.db, bus=context.bus, slug=slug, guest_id=guest.id)
+    return await context.db.run(rooms.join_room, slug=slug, guest_id=guest.id)
 
 
 @router.post("/{slug}/leave", response_model=RoomPublic)
 async def leave(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
-    return await rooms.leave(db=context.db, bus=context.bus, slug=slug, guest_id=guest.id)
+    return await context.db.run(rooms.leave_room, slug=slug, guest_id=guest.id)
 
 
 # Room owners moderate their own room (admins everything, under /api/v1/admin).
@@ -61,27 +48,27 @@ async def leave(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
 @router.delete("/{slug}/messages/{message_id}", status_code=204)
 async def delete_message(slug: str, message_id: int, guest: CurrentGuest, context: Context) -> Response:
     """Its author or the room's owner deletes a message: it leaves every open view. 403 for anyone else."""
-    await moderation.remove_message(db=context.db, bus=context.bus, message_id=message_id, by=guest.id, room_slug=slug)
+    await context.db.run(moderation.delete_message, message_id=message_id, by=guest.id, room_slug=slug)
     return Response(status_code=204)
 
 
 @router.post("/{slug}/lock", status_code=204)
 async def lock_room(slug: str, guest: CurrentGuest, context: Context) -> Response:
     """The owner makes the room read-only: everyone can read, posting answers 403."""
-    await moderation.lock(db=context.db, bus=context.bus, slug=slug, locked=True, by=guest.id)
+    await context.db.run(moderation.lock_room, slug=slug, by=guest.id)
     return Response(status_code=204)
 
 
 @router.delete("/{slug}/lock", status_code=204)
 async def unlock_room(slug: str, guest: CurrentGuest, context: Context) -> Response:
-    await moderation.lock(db=context.db, bus=context.bus, slug=slug, locked=False, by=guest.id)
+    await context.db.run(moderation.unlock_room, slug=slug, by=guest.id)
     return Response(status_code=204)
 
 
 @router.delete("/{slug}/members/{guest_id}", response_model=RoomPublic)
 async def remove_guest(slug: str, guest_id: int, guest: CurrentGuest, context: Context) -> RoomPublic:
     """The owner takes a guest out of the room: they can still read it, not post in it or join it again."""
-    return await moderation.remove_from_room(db=context.db, bus=context.bus, slug=slug, guest_id=guest_id, by=guest.id)
+    return await context.db.run(moderation.remove_guest_from_room, slug=slug, guest_id=guest_id, by=guest.id)
 
 
 @router.delete("/{slug}/removals/{guest_id}", response_model=RoomPublic)
@@ -103,10 +90,10 @@ async def history(
 
 
 @router.post("/{slug}/messages", status_code=201, response_model=MessagePublic)
-async def post_message(slug: str, body: MessageCreateIn, guest: CurrentGuest, context: Context) -> MessagePublic:
+async def post_message(slug: str, body: MessageCreate, guest: CurrentGuest, context: Context) -> MessagePublic:
     """Text of 1-4000 characters after trimming."""
-    return await messages.send_text(
-        db=context.db, bus=context.bus, room_slug=slug, author_id=guest.id, text=body.text, limiter=context.limiter
+    return await context.db.run(
+        messages.send_message, room_slug=slug, author_id=guest.id, text=body.text, limiter=context.limiter
     )
 
 
@@ -150,7 +137,6 @@ async def post_image(slug: str, request: Request, guest: CurrentGuest, context: 
         data = await upload.read(max_bytes + 1)
     return await messages.send_image(
         db=context.db,
-        bus=context.bus,
         media=context.media,
         room_slug=slug,
         author_id=guest.id,

@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))  # for tests.support when run as `python benchmark
 from models.guest import Guest  # noqa: E402
 from models.image import Image  # noqa: E402
 from models.message import Message, MessagePublic  # noqa: E402
+from services.bus import make_bus  # noqa: E402
 from services.database import Database  # noqa: E402
 from services.guests import create_guest  # noqa: E402
 from services.messages import page_messages  # noqa: E402
@@ -81,12 +82,11 @@ class Seeded:
 def create_room_and_guest(db: Database) -> tuple[int, int, str]:
     """One guest owning one room, made by the services as the app would; (guest id, room id, slug)."""
 
-    def make(*, session: Session) -> tuple[int, int, str]:
+    with db.session() as session:  # seeding: nobody is listening, so the room's event is left unpublished
         guest = create_guest(session=session, display_name="Bench")
         room = create_room(session=session, owner_id=guest.id, name="History bench")
+        session.commit()
         return guest.id, room.id, room.slug
-
-    return db.transaction(make)
 
 
 POSTGRES_INSERT = """
@@ -262,7 +262,7 @@ def database(backend: str) -> Iterator[Database]:
     """A migrated, empty database of the given kind, removed afterwards."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="chat-history-bench-") as folder:
-            db = Database(f"sqlite:///{folder}/chat.db")
+            db = Database(f"sqlite:///{folder}/chat.db", bus=make_bus(None))
             try:
                 db.migrate()
                 yield db
@@ -273,7 +273,7 @@ def database(backend: str) -> Iterator[Database]:
         url = create_postgres_database()
     except pytest.skip.Exception as error:  # tests.support skips when the server is unreachable
         raise SystemExit(str(error)) from None
-    db = Database(url)
+    db = Database(url, bus=make_bus(None))
     try:
         db.migrate()
         yield db

@@ -6,8 +6,8 @@ from chat_ui.admin_page import admin_page
 from chat_ui.collector import collector
 from chat_ui.feed import RoomFeeds
 from chat_ui.page_frame import UiContext, open_frame
+from chat_ui.room import room_page
 from chat_ui.room_list_page import room_list_page
-from chat_ui.room_page import room_page
 from chat_ui.theme import PRODUCT_NAME
 from services.context import AppContext
 

@@ -16,8 +16,9 @@ from nicegui import app, ui
 from chat_ui import forms, theme
 from chat_ui.page_frame import UiContext
 from models.room import RoomUpdate
-from services import admin_queries, moderation
-from services.bus import RedisBus
+from services import admin_queries, audit, guests, moderation
+from services.audit import ADMIN
+from services.bus import TransportUnavailable
 from services.errors import ServiceError
 
 SIGNED_IN_KEY = "admin_token_sha256"
@@ -71,9 +72,35 @@ async def admin_page(context: UiContext) -> None:
 
 
 async def _console(context: UiContext) -> None:
-    db, bus = context.db, context.bus
-    overview = await db.run(admin_queries.overview)
-    instances = await bus.connected_instances() if isinstance(bus, RedisBus) else 1
+    await _overview(context)
+    with ui.tabs().classes("w-full") as tabs:
+        rooms_tab, messages_tab, guests_tab, audit_tab = (
+            ui.tab("Rooms"),
+            ui.tab("Messages"),
+            ui.tab("Guests"),
+            ui.tab("Audit log"),
+        )
+    with ui.tab_panels(tabs, value=rooms_tab).classes("w-full"):
+        with ui.tab_panel(rooms_tab):
+            _rooms_table(context)
+        with ui.tab_panel(messages_tab):
+            _messages_table(context)
+        with ui.tab_panel(guests_tab):
+            _guests_table(context)
+        with ui.tab_panel(audit_tab):
+            entries = await context.db.run(audit.audit_log, limit=200)
+            columns = [{"name": c, "label": c.title(), "field": c, "align": "left"} for c in AUDIT_COLUMNS]
+            ui.table(columns=columns, rows=[e.model_dump(mode="json") for e in entries], row_key="id").props(
+                "flat bordered dense data-testid=admin-audit"
+            ).classes("w-full")
+
+
+async def _overview(context: UiContext) -> None:
+    overview = await context.db.run(admin_queries.overview)
+    try:
+        instances: int | str = await context.bus.connected_instances()
+    except TransportUnavailable:
+        instances = "unknown: the bus is down"
     with ui.row().classes("w-full gap-3").props("data-testid=admin-overview"):
         for label, value in (
             ("Rooms", overview.rooms),
@@ -86,80 +113,76 @@ async def _console(context: UiContext) -> None:
                 ui.label(str(value)).classes("text-2xl font-bold")
                 ui.label(label).classes("text-sm text-slate-500")
 
-    media = context.app.media
 
-    async def lock(row: dict[str, Any]) -> None:
-        await moderation.lock(db=db, bus=bus, slug=row["slug"], locked=True)
+def _rooms_table(context: UiContext) -> None:
+    db, media = context.db, context.app.media
 
-    async def unlock(row: dict[str, Any]) -> None:
-        await moderation.lock(db=db, bus=bus, slug=row["slug"], locked=False)
+    def on_room(action: Callable[..., object], **values: Any) -> RowAction:
+        async def act(row: dict[str, Any]) -> None:
+            await db.run(action, slug=row["slug"], by=ADMIN, **values)
 
-    async def delete_room(row: dict[str, Any]) -> None:
-        await moderation.remove_room(db=db, bus=bus, media=media, slug=row["slug"])
+        return act
 
-    async def delete_message(row: dict[str, Any]) -> None:
-        await moderation.remove_message(db=db, bus=bus, message_id=row["id"])
+    def edit(field: str) -> Edit:
+        async def apply(row: dict[str, Any], value: str) -> None:
+            await db.run(moderation.edit_room, slug=row["slug"], update=RoomUpdate(**{field: value}), by=ADMIN)
 
-    async def rename_room(row: dict[str, Any], name: str) -> None:
-        await moderation.edit(db=db, bus=bus, slug=row["slug"], update=RoomUpdate(name=name))
+        return Edit(field, apply)
 
-    async def describe_room(row: dict[str, Any], description: str) -> None:
-        await moderation.edit(db=db, bus=bus, slug=row["slug"], update=RoomUpdate(description=description))
+    SearchableTable(
+        columns=["name", "slug", "members", "locked", "last_message_at"],
+        row_key="slug",
+        testid="admin-rooms",
+        load=lambda given: db.run(admin_queries.find_rooms, search=given["search"]),
+        actions={
+            "Lock": on_room(moderation.lock_room),
+            "Unlock": on_room(moderation.unlock_room),
+            "Delete": on_room(moderation.delete_room, media=media),
+        },
+        confirm={"Delete"},
+        edits={"Rename": edit("name"), "Describe": edit("description")},
+    )
 
-    async def rename_guest(row: dict[str, Any], name: str) -> None:
-        await db.run(moderation.rename_guest, guest_id=row["id"], display_name=name)
 
-    async def ban(row: dict[str, Any]) -> None:
-        await db.run(moderation.set_banned, guest_id=row["id"], banned=True)
+def _messages_table(context: UiContext) -> None:
+    db = context.db
 
-    async def unban(row: dict[str, Any]) -> None:
-        await db.run(moderation.set_banned, guest_id=row["id"], banned=False)
+    async def delete(row: dict[str, Any]) -> None:
+        await db.run(moderation.delete_message, message_id=row["id"], by=ADMIN)
 
-    with ui.tabs().classes("w-full") as tabs:
-        rooms_tab, messages_tab, guests_tab, audit_tab = (
-            ui.tab("Rooms"),
-            ui.tab("Messages"),
-            ui.tab("Guests"),
-            ui.tab("Audit log"),
-        )
-    with ui.tab_panels(tabs, value=rooms_tab).classes("w-full"):
-        with ui.tab_panel(rooms_tab):
-            _searchable_table(
-                columns=["name", "slug", "members", "locked", "last_message_at"],
-                row_key="slug",
-                testid="admin-rooms",
-                load=lambda given: db.run(admin_queries.find_rooms, search=given["search"]),
-                actions={"Lock": lock, "Unlock": unlock, "Delete": delete_room},
-                confirm={"Delete"},
-                edits={"Rename": Edit("name", rename_room), "Describe": Edit("description", describe_room)},
-            )
-        with ui.tab_panel(messages_tab):
-            _searchable_table(
-                columns=["id", "room", "author", "text", "created_at"],
-                row_key="id",
-                testid="admin-messages",
-                load=lambda given: db.run(
-                    admin_queries.find_messages, text=given["search"], room=given["room"], author=given["author"]
-                ),
-                filters={"search": "Text", "room": "Room", "author": "Author"},
-                actions={"Delete": delete_message},
-                confirm={"Delete"},
-            )
-        with ui.tab_panel(guests_tab):
-            _searchable_table(
-                columns=["id", "display_name", "banned", "created_at"],
-                row_key="id",
-                testid="admin-guests",
-                load=lambda given: db.run(admin_queries.find_guests, search=given["search"]),
-                actions={"Ban": ban, "Unban": unban},
-                edits={"Rename": Edit("display_name", rename_guest)},
-            )
-        with ui.tab_panel(audit_tab):
-            entries = await db.run(moderation.audit_log, limit=200)
-            columns = [{"name": c, "label": c.title(), "field": c, "align": "left"} for c in AUDIT_COLUMNS]
-            ui.table(columns=columns, rows=[e.model_dump(mode="json") for e in entries], row_key="id").props(
-                "flat bordered dense data-testid=admin-audit"
-            ).classes("w-full")
+    SearchableTable(
+        columns=["id", "room", "author", "text", "created_at"],
+        row_key="id",
+        testid="admin-messages",
+        load=lambda given: db.run(
+            admin_queries.find_messages, text=given["search"], room=given["room"], author=given["author"]
+        ),
+        filters={"search": "Text", "room": "Room", "author": "Author"},
+        actions={"Delete": delete},
+        confirm={"Delete"},
+    )
+
+
+def _guests_table(context: UiContext) -> None:
+    db = context.db
+
+    def on_guest(action: Callable[..., object]) -> RowAction:
+        async def act(row: dict[str, Any]) -> None:
+            await db.run(action, guest_id=row["id"], by=ADMIN)
+
+        return act
+
+    async def rename(row: dict[str, Any], name: str) -> None:
+        await db.run(guests.rename_guest, guest_id=row["id"], display_name=name, by=ADMIN)
+
+    SearchableTable(
+        columns=["id", "display_name", "banned", "created_at"],
+        row_key="id",
+        testid="admin-guests",
+        load=lambda given: db.run(admin_queries.find_guests, search=given["search"]),
+        actions={"Ban": on_guest(moderation.ban_guest), "Unban": on_guest(moderation.unban_guest)},
+        edits={"Rename": Edit("display_name", rename)},
+    )
 
 
 AUDIT_COLUMNS = ("at", "actor", "action", "target", "detail")
@@ -174,106 +197,109 @@ class Edit:
     apply: Callable[[dict[str, Any], str], Awaitable[None]]
 
 
-def _searchable_table(
-    *,
-    columns: list[str],
-    row_key: str,
-    testid: str,
-    load: Callable[[dict[str, str]], Awaitable[list[Any]]],
-    actions: dict[str, RowAction],
-    confirm: frozenset[str] | set[str] = frozenset(),
-    edits: dict[str, Edit] | None = None,
-    filters: dict[str, str] | None = None,
-) -> ui.table:
+class SearchableTable:
     """Search fields (`filters`: name -> label), buttons that act on the selected rows (after a
     confirmation where it cannot be undone) or edit one of them, and the table, reloaded after
     every change. Cells show text, never HTML."""
-    edits = edits or {}
-    with ui.row().classes("w-full items-center gap-2"):
-        fields = {
-            name: ui.input(label, on_change=lambda: reload())
-            .props(f"outlined dense clearable debounce=300 data-testid={testid}-{name}")
-            .classes("w-56")
-            for name, label in (filters or {"search": "Search"}).items()
-        }
-        for name in actions:
-            ui.button(name, on_click=lambda name=name: run(name)).props(
-                f"outlined no-caps data-testid={testid}-{name.lower()}"
+
+    def __init__(
+        self,
+        *,
+        columns: list[str],
+        row_key: str,
+        testid: str,
+        load: Callable[[dict[str, str]], Awaitable[list[Any]]],
+        actions: dict[str, RowAction],
+        confirm: frozenset[str] | set[str] = frozenset(),
+        edits: dict[str, Edit] | None = None,
+        filters: dict[str, str] | None = None,
+    ) -> None:
+        self._row_key, self._testid, self._load = row_key, testid, load
+        self._actions, self._confirm, self._edits = actions, confirm, edits or {}
+        with ui.row().classes("w-full items-center gap-2"):
+            self._fields = {
+                name: ui.input(label, on_change=self.reload)
+                .props(f"outlined dense clearable debounce=300 data-testid={testid}-{name}")
+                .classes("w-56")
+                for name, label in (filters or {"search": "Search"}).items()
+            }
+            for name in [*actions, *self._edits]:
+                handler = self._run if name in actions else self._edit
+                ui.button(name, on_click=lambda name=name, handler=handler: handler(name)).props(
+                    f"outlined no-caps data-testid={testid}-{name.lower()}"
+                )
+        self._table = (
+            ui.table(
+                columns=[
+                    {"name": c, "label": c.replace("_", " ").title(), "field": c, "align": "left", "sortable": True}
+                    for c in columns
+                ],
+                rows=[],
+                row_key=row_key,
+                selection="multiple",
+                pagination=25,
             )
-        for name in edits:
-            ui.button(name, on_click=lambda name=name: edit(name)).props(
-                f"outlined no-caps data-testid={testid}-{name.lower()}"
-            )
-    table = (
-        ui.table(
-            columns=[
-                {"name": c, "label": c.replace("_", " ").title(), "field": c, "align": "left", "sortable": True}
-                for c in columns
-            ],
-            rows=[],
-            row_key=row_key,
-            selection="multiple",
-            pagination=25,
+            .props(f"flat bordered dense data-testid={testid}")
+            .classes("w-full")
         )
-        .props(f"flat bordered dense data-testid={testid}")
-        .classes("w-full")
-    )
+        ui.timer(0, self.reload, once=True)
 
-    async def reload() -> None:
-        given = {name: field.value or "" for name, field in fields.items()}
-        rows = [row.model_dump() for row in await load(given)]
-        chosen = {row[row_key] for row in table.selected}
-        table.rows = rows
-        table.selected = [row for row in rows if row[row_key] in chosen]  # rows still shown stay selected
+    async def reload(self) -> None:
+        given = {name: field.value or "" for name, field in self._fields.items()}
+        rows = [row.model_dump() for row in await self._load(given)]
+        chosen = {row[self._row_key] for row in self._table.selected}
+        self._table.rows = rows
+        self._table.selected = [row for row in rows if row[self._row_key] in chosen]  # rows still shown stay selected
 
-    async def run(name: str) -> None:
-        chosen = list(table.selected)
+    async def _run(self, name: str) -> None:
+        chosen = list(self._table.selected)
         if not chosen:
             ui.notify("Select one or more rows first.")
             return
-        if name in confirm and not await forms.confirm(
-            f"{name} {len(chosen)} selected?", "This cannot be undone.", name, testid=f"{testid}-confirm"
+        if name in self._confirm and not await forms.confirm(
+            f"{name} {len(chosen)} selected?", "This cannot be undone.", name, testid=f"{self._testid}-confirm"
         ):
             return
         try:
             for row in chosen:
-                await actions[name](row)
+                await self._actions[name](row)
         except ServiceError as error:
             ui.notify(error.detail, type="negative")
         else:
             ui.notify(f"{name}: done for {len(chosen)}.", type="positive")
-        await reload()
+        await self.reload()
 
-    async def edit(name: str) -> None:
-        if len(table.selected) != 1:
+    async def _edit(self, name: str) -> None:
+        if len(self._table.selected) != 1:
             ui.notify("Select exactly one row to change.")
             return
-        row, field = table.selected[0], edits[name].field
+        row, edit = self._table.selected[0], self._edits[name]
+        if await self._ask(name, row, edit):
+            ui.notify(f"{name}: done.", type="positive")
+            await self.reload()
+
+    async def _ask(self, name: str, row: dict[str, Any], edit: Edit) -> bool:
+        """A dialog for the new value; True once it is saved (a refusal keeps the dialog and the text)."""
+        field = edit.field
         with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full"):
             ui.label(f"{name}: {row[field]}" if field != "description" else name).classes("font-semibold")
+            label = field.replace("_", " ").capitalize()
             value = (
-                ui.textarea(field.replace("_", " ").capitalize(), value=row[field])
-                if field == "description"
-                else ui.input(field.replace("_", " ").capitalize(), value=row[field])
+                ui.textarea(label, value=row[field]) if field == "description" else ui.input(label, value=row[field])
             )
-            value.props(f"outlined autofocus data-testid={testid}-value").classes("w-full")
+            value.props(f"outlined autofocus data-testid={self._testid}-value").classes("w-full")
 
             async def save() -> None:
                 try:
-                    await edits[name].apply(row, value.value or "")
+                    await edit.apply(row, value.value or "")
                 except ServiceError as error:
-                    ui.notify(forms.sentence(error.detail), type="negative")  # the dialog stays, with what was typed
+                    ui.notify(forms.sentence(error.detail), type="negative")
                     return
                 dialog.submit(True)
 
             with ui.row().classes("justify-end w-full"):
                 ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
-                ui.button("Save", on_click=save).props(f"unelevated no-caps data-testid={testid}-save")
-        saved = await dialog
+                ui.button("Save", on_click=save).props(f"unelevated no-caps data-testid={self._testid}-save")
+        saved = bool(await dialog)
         dialog.delete()
-        if saved:
-            ui.notify(f"{name}: done.", type="positive")
-            await reload()
-
-    ui.timer(0, reload, once=True)
-    return table
+        return saved

@@ -43,6 +43,7 @@ class Header:
 
     async def _toggle_dark(self, dark: ui.dark_mode) -> None:
         if dark.value is None:  # still following the system: ask the browser what it shows now
+            # One of the three allowed reads of a browser fact (tests/test_no_javascript.py).
             shown_dark = await ui.run_javascript("return matchMedia('(prefers-color-scheme: dark)').matches")
             dark.value = not shown_dark
         else:

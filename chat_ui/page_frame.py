@@ -54,7 +54,7 @@ async def open_frame(context: UiContext, title: str) -> PageFrame:
     guest = await identity.current_guest(context.db, token)
 
     async def rename(name: str) -> GuestPublic:
-        return await context.db.run(guests.rename_guest, guest_id=guest.id, display_name=name)
+        return await context.db.run(guests.rename_guest, guest_id=guest.id, display_name=name, by=guest.id)
 
     Header(guest, on_rename=rename)
     user_storage = app.storage.user

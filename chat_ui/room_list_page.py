@@ -7,7 +7,7 @@ from nicegui import ui
 
 from chat_ui.forms import problem_of, sentence
 from chat_ui.page_frame import PageFrame
-from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPublic
+from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPublic, RoomState
 from services import rooms
 from services.errors import Conflict, InvalidInput
 from services.events import (
@@ -23,52 +23,43 @@ from services.events import (
 
 async def room_list_page(frame: PageFrame) -> None:
     context = frame.context
-    known: dict[int, RoomPublic] = {}
 
+    async def create(name: str, description: str) -> None:
+        room = await context.db.run(rooms.create_room, owner_id=frame.guest.id, name=name, description=description)
+        ui.navigate.to(f"/rooms/{room.slug}")
+
+    dialog = CreateRoomDialog(on_create=create)
     with ui.column().classes("w-full max-w-3xl mx-auto px-4 py-6 gap-4"):
         with ui.row().classes("w-full items-center"):
             with ui.column().classes("gap-0"):
                 ui.label("Rooms").classes("text-2xl font-bold")
                 ui.label("Pick a room and start talking — no sign-up needed.").classes("text-slate-500")
             ui.space()
-            ui.button("New room", icon="add", on_click=lambda: dialog.open()).props(
+            ui.button("New room", icon="add", on_click=dialog.open).props(
                 "unelevated no-caps rounded data-testid=create-room-button"
             ).mark("create-room-button")
+        cards = RoomCards(reload=lambda: context.db.run(rooms.list_rooms))
+    await context.feeds.subscribe(ROOMS_CHANNEL, cards.apply)  # subscribe first, then load: nothing falls between
+    cards.show(await context.db.run(rooms.list_rooms))
 
-        @ui.refreshable
-        def room_list() -> None:
-            ordered = sorted(known.values(), key=_activity, reverse=True)
-            with ui.column().classes("w-full gap-3").props("data-testid=room-list").mark("room-list"):
-                if not ordered:
-                    with ui.card().classes("w-full items-center py-10 text-slate-500"):
-                        ui.icon("forum", size="48px").classes("text-slate-300")
-                        ui.label("No rooms yet. Create the first one!")
-                for room in ordered:
-                    _room_card(room)
 
-        room_list()
+class RoomCards:
+    """Every public room, most recent activity first, kept current by the room list's events.
+    A few cards that change rarely (activity is throttled): re-rendered whole, which is cheaper than
+    bookkeeping."""
 
-    async def create() -> None:
-        name_input.error = None
-        if not name_input.validate():
-            return
-        try:
-            room = await rooms.create(
-                db=context.db,
-                bus=context.bus,
-                owner_id=frame.guest.id,
-                name=name_input.value or "",
-                description=description_input.value or "",
-            )
-        except (Conflict, InvalidInput) as error:
-            name_input.error = sentence(error.detail)
-            return
-        dialog.close()
-        ui.navigate.to(f"/rooms/{room.slug}")
+    def __init__(self, *, reload: Callable[[], Awaitable[list[RoomState]]]) -> None:
+        self._reload = reload
+        self._known: dict[int, RoomPublic] = {}
+        self._column = ui.column().classes("w-full gap-3").props("data-testid=room-list").mark("room-list")
 
-    dialog, name_input, description_input = _create_room_dialog(on_submit=create)
+    def show(self, listed: list[RoomState]) -> None:
+        for room in listed:
+            self._known.setdefault(room.id, room)  # an event that arrived during the load is newer
+        self._render()
 
-    async def on_event(event: RoomEvent) -> None:
+    async def apply(self, event: RoomEvent) -> None:
+        known = self._known
         if isinstance(event, RoomCreated | RoomUpdated):
             known[event.room.id] = event.room
         elif isinstance(event, RoomActivity):
@@ -81,13 +72,19 @@ async def room_list_page(frame: PageFrame) -> None:
                 del known[room_id]
         elif isinstance(event, Resync):  # the bus had a gap: start again from the database
             known.clear()
-            known.update({room.id: room for room in await context.db.run(rooms.list_rooms)})
-        room_list.refresh()  # a few cards, changed rarely (activity is throttled): cheaper than bookkeeping
+            self.show(await self._reload())
+            return
+        self._render()
 
-    await context.feeds.subscribe(ROOMS_CHANNEL, on_event)  # subscribe first, then load: nothing falls between
-    for room in await context.db.run(rooms.list_rooms):
-        known.setdefault(room.id, room)
-    room_list.refresh()
+    def _render(self) -> None:
+        self._column.clear()
+        with self._column:
+            if not self._known:
+                with ui.card().classes("w-full items-center py-10 text-slate-500"):
+                    ui.icon("forum", size="48px").classes("text-slate-300")
+                    ui.label("No rooms yet. Create the first one!")
+            for room in sorted(self._known.values(), key=_activity, reverse=True):
+                _room_card(room)
 
 
 def _room_card(room: RoomPublic) -> None:
@@ -113,28 +110,46 @@ def _room_card(room: RoomPublic) -> None:
             ui.label(_when(room.last_message_at) if room.last_message_at else "no messages yet")
 
 
-def _create_room_dialog(*, on_submit: Callable[[], Awaitable[None]]) -> tuple[ui.dialog, ui.input, ui.textarea]:
-    with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full gap-3"):
-        ui.label("Create a room").classes("text-lg font-semibold")
-        name_input = (
-            ui.input("Name", validation=problem_of(rooms.validate_room_name))
-            .props(f"outlined autofocus maxlength={ROOM_NAME_MAX + 10} data-testid=room-name-input")
-            .mark("room-name-input")
-            .classes("w-full")
-            .on("keydown.enter", on_submit)
-        )
-        description_input = (
-            ui.textarea("Description (optional)")
-            .props(f"outlined autogrow maxlength={ROOM_DESCRIPTION_MAX} data-testid=room-description-input")
-            .mark("room-description-input")
-            .classes("w-full")
-        )
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-            ui.button("Create", on_click=on_submit).props("unelevated no-caps data-testid=create-room-submit").mark(
-                "create-room-submit"
+class CreateRoomDialog:
+    """Name and description; `on_create(name, description)` creates the room, and a refusal
+    (a taken or invalid name) shows on the name field."""
+
+    def __init__(self, *, on_create: Callable[[str, str], Awaitable[None]]) -> None:
+        self._on_create = on_create
+        with ui.dialog() as self._dialog, ui.card().classes("w-[28rem] max-w-full gap-3"):
+            ui.label("Create a room").classes("text-lg font-semibold")
+            self._name = (
+                ui.input("Name", validation=problem_of(rooms.validate_room_name))
+                .props(f"outlined autofocus maxlength={ROOM_NAME_MAX + 10} data-testid=room-name-input")
+                .mark("room-name-input")
+                .classes("w-full")
+                .on("keydown.enter", self._submit)
             )
-    return dialog, name_input, description_input
+            self._description = (
+                ui.textarea("Description (optional)")
+                .props(f"outlined autogrow maxlength={ROOM_DESCRIPTION_MAX} data-testid=room-description-input")
+                .mark("room-description-input")
+                .classes("w-full")
+            )
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button("Cancel", on_click=self._dialog.close).props("flat no-caps")
+                ui.button("Create", on_click=self._submit).props(
+                    "unelevated no-caps data-testid=create-room-submit"
+                ).mark("create-room-submit")
+
+    def open(self) -> None:
+        self._dialog.open()
+
+    async def _submit(self) -> None:
+        self._name.error = None
+        if not self._name.validate():
+            return
+        try:
+            await self._on_create(self._name.value or "", self._description.value or "")
+        except (Conflict, InvalidInput) as error:
+            self._name.error = sentence(error.detail)
+            return
+        self._dialog.close()
 
 
 def _activity(room: RoomPublic) -> datetime:

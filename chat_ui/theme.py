@@ -20,7 +20,10 @@ body.body--dark .chat-muted { color: #94a3b8; }
 .chat-row:hover { background: #f1f5f9; }
 body.body--dark .chat-row:hover { background: #1f2937; }
 body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-.chat-message-list { overflow-anchor: none; overscroll-behavior: contain; }
+.chat-message-list { overscroll-behavior: contain; }
+/* Scroll anchoring keeps a reader's place; it is off while they follow the newest messages, and
+   the edge watchers and labels around the rows never serve as anchors (chat_ui/room/message_list.py). */
+.chat-message-list.chat-follow, .chat-no-anchor { overflow-anchor: none; }
 /* A row's moderation buttons: shown on hover (always on touch screens). */
 .chat-action { opacity: 0; color: #94a3b8; font-size: 0.8rem; line-height: 1; padding: 0.25rem 0.4rem;
   border-radius: 0.375rem; cursor: pointer; }
@@ -32,9 +35,17 @@ body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", 
   max-width: 16rem; }
 .chat-time { font-size: 0.75rem; color: #94a3b8; }
 .chat-thumb {
-  border-radius: 0.75rem; cursor: zoom-in; max-width: min(100%, 320px); height: auto;
+  display: block; border-radius: 0.75rem; max-width: min(100%, 320px); height: auto;
   background: rgba(127, 127, 127, .15);
 }
+.chat-thumb-button { justify-self: start; padding: 0; border: 0; background: none; border-radius: 0.75rem;
+  cursor: zoom-in; max-width: 100%; }
+/* The full-size image: a popover, which the browser opens, and closes on Escape or a click outside. */
+.chat-lightbox { inset: 0; margin: auto; padding: 0; border: 0; background: transparent; overflow: visible; }
+.chat-lightbox > img { display: block; max-width: 95vw; max-height: 90vh; object-fit: contain; border-radius: .5rem; }
+.chat-lightbox::backdrop { background: rgba(0, 0, 0, .8); }
+.chat-lightbox-close { position: absolute; top: .5rem; right: .5rem; width: 2.5rem; height: 2.5rem;
+  border-radius: 9999px; background: rgba(0, 0, 0, .55); color: white; font-size: 1.1rem; cursor: pointer; }
 """
 
 

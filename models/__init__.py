@@ -1,27 +1,35 @@
 """SQLModel tables (one module per aggregate) and the public shapes that leave the services."""
 
+from models.admin import GuestRow, MessageRow, Overview, RoomRow
 from models.audit import AuditEntry, AuditEntryPublic
-from models.guest import Guest, GuestPublic, GuestWithToken
+from models.guest import Guest, GuestCreate, GuestPublic, GuestUpdate, GuestWithToken
 from models.image import Image, ImagePublic
-from models.message import Message, MessagePage, MessagePublic
+from models.message import Message, MessageCreate, MessagePage, MessagePublic
 from models.room import Membership, Room, RoomCreate, RoomPublic, RoomRemoval, RoomState, RoomUpdate
 
 __all__ = [
     "AuditEntry",
     "AuditEntryPublic",
     "Guest",
+    "GuestCreate",
     "GuestPublic",
+    "GuestRow",
+    "GuestUpdate",
     "GuestWithToken",
     "Image",
     "ImagePublic",
     "Membership",
     "Message",
+    "MessageCreate",
     "MessagePage",
     "MessagePublic",
+    "MessageRow",
+    "Overview",
     "Room",
     "RoomCreate",
     "RoomPublic",
     "RoomRemoval",
+    "RoomRow",
     "RoomState",
     "RoomUpdate",
 ]

@@ -19,6 +19,14 @@ class Guest(SQLModel, table=True):
     banned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
+class GuestCreate(BaseModel):
+    display_name: str | None = None  # None: a generated name like "Guest 4821"
+
+
+class GuestUpdate(BaseModel):
+    display_name: str
+
+
 class GuestPublic(BaseModel):
     model_config = ConfigDict(frozen=True)  # hashable, as part of a MessagePublic
 

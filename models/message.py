@@ -37,6 +37,10 @@ class Message(SQLModel, table=True):
     )
 
 
+class MessageCreate(BaseModel):
+    text: str
+
+
 class MessagePublic(BaseModel):
     model_config = ConfigDict(frozen=True)  # immutable and hashable: rendered rows are cached by value
 

@@ -59,7 +59,7 @@ class RoomCreate(BaseModel):
 
 
 class RoomUpdate(BaseModel):
-    """What an admin may change about a room; fields left out stay as they are."""
+    """What a moderator may change about a room; fields left out stay as they are."""
 
     name: str | None = None
     description: str | None = None

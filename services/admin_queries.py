@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models.admin import GuestRow, MessageRow, Overview, RoomRow
 from models.base import utcnow
 from models.guest import Guest
 from models.image import Image
@@ -13,38 +13,6 @@ from models.message import Message
 from models.room import Membership, Room
 
 LIST_LIMIT = 200
-
-
-class Overview(BaseModel):
-    rooms: int
-    guests: int
-    messages_today: int
-    images: int
-    image_bytes: int
-
-
-class RoomRow(BaseModel):
-    slug: str
-    name: str
-    description: str
-    members: int
-    locked: bool
-    last_message_at: str
-
-
-class GuestRow(BaseModel):
-    id: int
-    display_name: str
-    banned: bool
-    created_at: str
-
-
-class MessageRow(BaseModel):
-    id: int
-    room: str
-    author: str
-    text: str
-    created_at: str
 
 
 def overview(*, session: Session) -> Overview:

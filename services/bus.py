@@ -1,15 +1,19 @@
-"""The event bus: publish(channel, event) and subscribe(channel), chosen by URL.
+"""The event bus: `publish(channel, event)` and `async with subscribe(channel)`, chosen by URL.
 
-- InMemoryBus (the default): one process; events still round-trip through JSON so that
+Composed like encode/broadcaster. A transport only moves payloads between processes:
+connect, subscribe, unsubscribe, publish, next message. `EventBus`, the one class the app
+uses, does everything else once, for every transport: JSON, fanning each payload out to the
+local subscribers of its channel, and counting them, so that a channel is subscribed on the
+transport while this process has at least one subscriber to it.
+
+- MemoryTransport (the default): one process. Events still round-trip through JSON, so that
   tests catch anything Redis would reject.
-- RedisBus: Redis pub/sub between instances. The process holds ONE pub/sub connection
-  and subscribes each channel once, however many local subscribers it has; events are
-  fanned out locally. When the connection drops it reconnects by itself, re-subscribes,
-  and tells every local subscriber to resync (events published meanwhile are lost, by
-  the nature of pub/sub; the database has them).
+- RedisTransport: Redis pub/sub between instances, one connection per process. When it drops,
+  the transport reconnects by itself and re-subscribes; every local subscriber then receives
+  GAP instead of the events published meanwhile (pub/sub keeps nothing; the database has them).
 
-publish() never raises: the message is already committed when it is called, and a bus
-outage must not turn a saved message into an error for its sender.
+publish() never raises: the change is already committed when it is called, and a bus outage
+must not turn a saved message into an error for its sender.
 """
 
 import asyncio
@@ -25,273 +29,337 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
-RESYNC: Event = {"type": "bus.resync"}
-QUEUE_LIMIT = 1000  # a subscriber this far behind is told to resync instead of growing memory
+Payload = str | bytes
+QUEUE_LIMIT = 1000  # a subscriber this far behind gets GAP instead of growing memory
+
+
+class Gap:
+    """Delivered instead of events a subscriber may have missed (a lost connection, a queue that
+    overflowed): reload what matters from the database."""
+
+    def __repr__(self) -> str:
+        return "GAP"
+
+
+GAP = Gap()
+
+
+class TransportUnavailable(Exception):
+    """The transport could not carry a message; says why in one line."""
+
+
+class Transport(Protocol):
+    async def connect(self) -> None: ...
+    async def disconnect(self) -> None: ...
+    async def subscribe(self, channel: str) -> None: ...
+    async def unsubscribe(self, channel: str) -> None: ...
+    async def publish(self, channel: str, payload: str) -> None: ...  # raises TransportUnavailable
+    async def next_message(self) -> tuple[str, Payload] | Gap: ...  # waits; GAP after a lost connection
+    async def health(self) -> str: ...  # "ok", or what is wrong
+    async def connected_instances(self) -> int: ...  # processes on the same bus; TransportUnavailable
 
 
 class Subscription:
-    """One local subscriber's queue; iterate it for events, close it (or use `async with`) to stop."""
+    """One local subscriber: iterate it (or call get()) for events and GAPs until it ends."""
 
-    def __init__(self, bus: "LocalFanout", channel: str) -> None:
+    def __init__(self, channel: str) -> None:
         self.channel = channel
-        self._bus = bus
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Event | Gap | None] = asyncio.Queue()
         self._overflowed = False
         self.closed = False
 
-    def deliver(self, event: Event) -> None:
+    def deliver(self, item: Event | Gap) -> None:
         if self.closed:
             return
         if self._queue.qsize() >= QUEUE_LIMIT:
             self._overflowed = True
             return
-        self._queue.put_nowait(event)
+        self._queue.put_nowait(item)
 
-    async def get(self, timeout: float | None = None) -> Event:
-        """The next event; raises TimeoutError after timeout seconds, StopAsyncIteration once closed."""
-        if self._overflowed and self._queue.empty():
-            self._overflowed = False
-            return dict(RESYNC)
-        item = await asyncio.wait_for(self._queue.get(), timeout)
-        if item is None:
-            raise StopAsyncIteration
-        return item
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        return await self.get()
-
-    async def close(self) -> None:
+    def end(self) -> None:
         if not self.closed:
             self.closed = True
             self._queue.put_nowait(None)
-            await self._bus._remove(self)
 
-    async def __aenter__(self) -> "Subscription":
+    async def get(self, timeout: float | None = None) -> Event | Gap:
+        """The next event; TimeoutError after `timeout` seconds; StopAsyncIteration once ended."""
+        if self._overflowed and self._queue.empty():
+            self._overflowed = False
+            return GAP
+        item = await asyncio.wait_for(self._queue.get(), timeout)
+        if item is None:
+            self._queue.put_nowait(None)  # stays ended for every later call
+            raise StopAsyncIteration
+        return item
+
+    def __aiter__(self) -> AsyncIterator[Event | Gap]:
         return self
 
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
+    async def __anext__(self) -> Event | Gap:
+        return await self.get()
 
 
-class EventBus(Protocol):
-    async def start(self) -> None: ...
-    async def close(self) -> None: ...
-    async def publish(self, channel: str, event: Event) -> bool: ...
-    async def subscribe(self, channel: str) -> Subscription: ...
-    async def health(self) -> str: ...
-
-
-class LocalFanout:
-    """The local half of every bus: channel -> the subscriptions of this process."""
-
-    def __init__(self) -> None:
+class EventBus:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._lock = asyncio.Lock()  # a channel's first SUBSCRIBE completes before a second subscriber joins
+        self._listener: asyncio.Task[None] | None = None
 
-    async def subscribe(self, channel: str) -> Subscription:
-        subscription = Subscription(self, channel)
-        first = channel not in self._subscribers
-        self._subscribers.setdefault(channel, set()).add(subscription)
-        if first:
-            await self._first_subscriber(channel)
-        return subscription
+    async def start(self) -> None:
+        await self.transport.connect()
+        self._listener = asyncio.create_task(self._listen(), name="event-bus-listener")
 
-    async def _remove(self, subscription: Subscription) -> None:
-        subscribers = self._subscribers.get(subscription.channel)
-        if subscribers is None:
-            return
-        subscribers.discard(subscription)
-        if not subscribers:
-            del self._subscribers[subscription.channel]
-            await self._last_subscriber_left(subscription.channel)
-
-    def _fan_out(self, channel: str, payload: str | bytes) -> None:
-        """Every subscriber gets its own copy, decoded from the JSON that travelled."""
-        for subscription in list(self._subscribers.get(channel, ())):
-            subscription.deliver(json.loads(payload))
-
-    def _resync_all(self) -> None:
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
         for subscribers in self._subscribers.values():
             for subscription in subscribers:
-                subscription.deliver(dict(RESYNC))
+                subscription.end()
+        await self.transport.disconnect()
+
+    async def publish(self, channel: str, event: Event) -> bool:
+        """Send `event` to every subscriber of `channel` in every process; False if the transport
+        is down (logged), never an exception. A TypeError for what JSON cannot carry is a bug."""
+        payload = json.dumps(event)
+        try:
+            await self.transport.publish(channel, payload)
+        except TransportUnavailable as error:
+            log.warning("event not published on %s: %s", channel, error)
+            return False
+        return True
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        """Events on `channel` for as long as the block runs; leaving it unsubscribes."""
+        subscription = Subscription(channel)
+        async with self._lock:
+            subscribers = self._subscribers.setdefault(channel, set())
+            subscribers.add(subscription)
+            if len(subscribers) == 1:
+                await self.transport.subscribe(channel)
+        try:
+            yield subscription
+        finally:
+            subscription.end()
+            async with self._lock:
+                subscribers = self._subscribers.get(channel, set())
+                subscribers.discard(subscription)
+                if not subscribers:
+                    self._subscribers.pop(channel, None)
+                    await self.transport.unsubscribe(channel)
 
     @property
     def channels(self) -> list[str]:
+        """The channels this process has subscribers on."""
         return list(self._subscribers)
 
-    async def _first_subscriber(self, channel: str) -> None:
+    async def health(self) -> str:
+        return await self.transport.health()
+
+    async def connected_instances(self) -> int:
+        return await self.transport.connected_instances()
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                item = await self.transport.next_message()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let the listener die: that would silence every room
+                log.exception("the event bus listener failed; carrying on")
+                await asyncio.sleep(1)
+                continue
+            if isinstance(item, Gap):
+                for subscribers in self._subscribers.values():
+                    for subscription in subscribers:
+                        subscription.deliver(GAP)
+                continue
+            channel, payload = item
+            for subscription in list(self._subscribers.get(channel, ())):
+                try:
+                    subscription.deliver(json.loads(payload))  # a copy of its own for each subscriber
+                except ValueError:
+                    log.warning("ignored a malformed event on %s", channel)
+                    break
+
+
+class MemoryTransport:
+    """One process: publish queues the payload for the listener, if the channel has subscribers."""
+
+    def __init__(self) -> None:
+        self._channels: set[str] = set()
+        self._queue: asyncio.Queue[tuple[str, Payload]] = asyncio.Queue()
+
+    async def connect(self) -> None:
         pass
 
-    async def _last_subscriber_left(self, channel: str) -> None:
+    async def disconnect(self) -> None:
         pass
 
-    async def _close_subscriptions(self) -> None:
-        for subscribers in list(self._subscribers.values()):
-            for subscription in list(subscribers):
-                await subscription.close()
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
 
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
 
-class InMemoryBus(LocalFanout):
-    async def start(self) -> None:
-        pass
+    async def publish(self, channel: str, payload: str) -> None:
+        if channel in self._channels:  # like pub/sub: nobody listening, nothing kept
+            self._queue.put_nowait((channel, payload))
 
-    async def close(self) -> None:
-        await self._close_subscriptions()
-
-    async def publish(self, channel: str, event: Event) -> bool:
-        payload = json.dumps(event)  # fails here, in tests, on anything Redis could not carry
-        self._fan_out(channel, payload)
-        return True
+    async def next_message(self) -> tuple[str, Payload]:
+        return await self._queue.get()
 
     async def health(self) -> str:
         return "ok"
 
+    async def connected_instances(self) -> int:
+        return 1
 
-class RedisBus(LocalFanout):
+
+class RedisTransport:
+    """Redis pub/sub: one subscribing connection per process, which reconnects by itself, and a
+    client with short timeouts for PUBLISH and PING, so that an outage cannot stall a sender."""
+
+    RECONNECT_MAX_DELAY = 2.0
+
     def __init__(self, url: str, *, prefix: str = "chat") -> None:
-        super().__init__()
         self.url = url
         self.prefix = prefix
-        # Commands (PUBLISH, PING) time out quickly so a Redis outage cannot stall a sender.
         self._client = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._pubsub: Any = None
-        self._listener: asyncio.Task[None] | None = None
-        self._connected = asyncio.Event()
-        self._lock = asyncio.Lock()  # serialises SUBSCRIBE/UNSUBSCRIBE with reconnects
-        self._last_error = "not started"
+        self._subscriber: Any = None  # redis.asyncio PubSub while connected
+        self._channels: set[str] = set()
+        self._connection: Any = None
+        self._lock = asyncio.Lock()  # SUBSCRIBE and UNSUBSCRIBE never interleave with a reconnect
+        self._last_error = "not connected yet"
 
     @property
-    def presence_channel(self) -> str:
-        """Every instance subscribes here, so PUBSUB NUMSUB on it counts connected instances."""
+    def instances_channel(self) -> str:
+        """Every process subscribes here, so PUBSUB NUMSUB on it counts connected instances."""
         return f"{self.prefix}:_instances"  # app channels never start with "_"
 
     def _key(self, channel: str) -> str:
         return f"{self.prefix}:{channel}"
 
-    async def start(self) -> None:
-        self._listener = asyncio.create_task(self._listen_forever(), name="redis-bus-listener")
+    async def connect(self) -> None:
+        """One attempt, so that a healthy Redis is subscribed before the app serves; next_message
+        keeps trying if it failed."""
+        with contextlib.suppress(RedisError, OSError):
+            await self._open()
 
-    async def wait_connected(self, timeout: float) -> None:
-        await asyncio.wait_for(self._connected.wait(), timeout)
-
-    async def close(self) -> None:
-        if self._listener:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-        await self._close_subscriptions()
-        await self._drop_pubsub()
+    async def disconnect(self) -> None:
+        await self._drop()
         await self._client.aclose()
 
-    async def publish(self, channel: str, event: Event) -> bool:
+    async def subscribe(self, channel: str) -> None:
+        async with self._lock:
+            self._channels.add(channel)
+            if self._subscriber is not None:
+                with contextlib.suppress(RedisError, OSError):  # a reconnect subscribes it again
+                    await self._subscriber.subscribe(self._key(channel))
+
+    async def unsubscribe(self, channel: str) -> None:
+        async with self._lock:
+            self._channels.discard(channel)
+            if self._subscriber is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._subscriber.unsubscribe(self._key(channel))
+
+    async def publish(self, channel: str, payload: str) -> None:
         try:
-            await self._client.publish(self._key(channel), json.dumps(event))
-            return True
+            await self._client.publish(self._key(channel), payload)
         except (RedisError, OSError) as error:
-            log.warning("event not published on %s: Redis unreachable (%s)", channel, error)
-            return False
+            raise TransportUnavailable(f"Redis unreachable ({error})") from None
+
+    async def next_message(self) -> tuple[str, Payload] | Gap:
+        while True:
+            if self._subscriber is None:
+                await self._reconnect()
+                return GAP  # whatever was published while disconnected is lost
+            try:
+                # A bounded wait keeps redis-py's health-check PINGs going in a quiet room.
+                message = await self._subscriber.get_message(ignore_subscribe_messages=True, timeout=5.0)
+            except (RedisError, OSError) as error:
+                self._last_error = str(error) or type(error).__name__
+                log.warning("Redis bus connection lost (%s); reconnecting", self._last_error)
+                await self._drop()
+                continue
+            received = self._received(message)
+            if received is not None:
+                return received
 
     async def health(self) -> str:
         try:
             await self._client.ping()
         except (RedisError, OSError) as error:
             return f"redis unreachable: {error}"
-        if not self._connected.is_set():
+        if self._subscriber is None:
             return f"redis subscription down: {self._last_error}"
         return "ok"
 
     async def connected_instances(self) -> int:
-        counts = await self._client.pubsub_numsub(self.presence_channel)
+        try:
+            counts = await self._client.pubsub_numsub(self.instances_channel)
+        except (RedisError, OSError) as error:
+            raise TransportUnavailable(f"Redis unreachable ({error})") from None
         return int(counts[0][1]) if counts else 0
 
-    async def _first_subscriber(self, channel: str) -> None:
-        async with self._lock:
-            if self._pubsub is not None and channel in self._subscribers:
-                with contextlib.suppress(RedisError, OSError):  # the reconnect loop re-subscribes
-                    await self._pubsub.subscribe(self._key(channel))
+    def _received(self, message: dict[str, Any] | None) -> tuple[str, Payload] | None:
+        if message is None or message.get("type") != "message":
+            return None
+        channel = message["channel"]
+        if isinstance(channel, bytes):  # str when the URL says ?decode_responses=true
+            channel = channel.decode()
+        prefix = self.prefix + ":"
+        if not channel.startswith(prefix) or channel == self.instances_channel:
+            return None
+        return channel.removeprefix(prefix), message["data"]
 
-    async def _last_subscriber_left(self, channel: str) -> None:
-        async with self._lock:
-            if self._pubsub is not None and channel not in self._subscribers:
-                with contextlib.suppress(RedisError, OSError):
-                    await self._pubsub.unsubscribe(self._key(channel))
-
-    async def _listen_forever(self) -> None:
+    async def _reconnect(self) -> None:
+        """Wait, backing off, until connected again."""
         delay = 0.1
         while True:
             try:
-                await self._connect()
-                delay = 0.1
-                await self._pump()
-            except asyncio.CancelledError:
-                raise
+                await self._open()
             except (RedisError, OSError) as error:
                 self._last_error = str(error) or type(error).__name__
-            except Exception as error:  # never let the listener die: that would silence every room
-                log.exception("Redis bus listener failed")
-                self._last_error = repr(error)
-            if self._connected.is_set():
-                log.warning("Redis bus connection lost (%s); reconnecting", self._last_error)
-            self._connected.clear()
-            await self._drop_pubsub()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.RECONNECT_MAX_DELAY)
+                continue
+            log.warning("Redis bus connected")
+            return
 
-    async def _connect(self) -> None:
+    async def _open(self) -> None:
         async with self._lock:
+            if self._subscriber is not None:
+                return
             # socket_timeout=None: a quiet room is not an error; health checks find dead sockets.
             connection = aioredis.from_url(
-                self.url,
-                socket_timeout=None,
-                socket_connect_timeout=2,
-                socket_keepalive=True,
-                health_check_interval=15,
+                self.url, socket_timeout=None, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=15
             )
-            pubsub = connection.pubsub(ignore_subscribe_messages=True)
+            subscriber = connection.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self.presence_channel, *(self._key(c) for c in self.channels))
+                await subscriber.subscribe(self.instances_channel, *(self._key(c) for c in self._channels))
             except BaseException:
-                await pubsub.aclose()
+                await subscriber.aclose()
                 await connection.aclose()
                 raise
-            self._pubsub, self._pubsub_client = pubsub, connection
-            reconnected = self._last_error != "not started"
-            self._connected.set()
-        if reconnected:
-            log.warning("Redis bus reconnected")
-            self._resync_all()
+            self._subscriber, self._connection = subscriber, connection
 
-    async def _pump(self) -> None:
-        prefix = self.prefix + ":"
-        while True:
-            # A bounded wait keeps redis-py's periodic health-check PINGs going in a quiet room.
-            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
-            if message is None or message.get("type") != "message":
-                continue
-            channel = message["channel"]
-            if isinstance(channel, bytes):  # str when the URL says ?decode_responses=true
-                channel = channel.decode()
-            if not channel.startswith(prefix) or channel == self.presence_channel:
-                continue
-            try:
-                self._fan_out(channel.removeprefix(prefix), message["data"])
-            except ValueError:
-                log.warning("ignored a malformed event on %s", channel)
-
-    async def _drop_pubsub(self) -> None:
-        pubsub, client = self._pubsub, getattr(self, "_pubsub_client", None)
-        self._pubsub = None
+    async def _drop(self) -> None:
+        subscriber, connection = self._subscriber, self._connection
+        self._subscriber = self._connection = None
         with contextlib.suppress(Exception):
-            if pubsub is not None:
-                await pubsub.aclose()
-            if client is not None:
-                await client.aclose()
+            if subscriber is not None:
+                await subscriber.aclose()
+            if connection is not None:
+                await connection.aclose()
 
 
 def make_bus(url: str | None, *, prefix: str = "chat") -> EventBus:
     """memory:// or nothing: in-process; redis:// or rediss://: Redis pub/sub."""
     if not url or url.startswith("memory://"):
-        return InMemoryBus()
-    return RedisBus(url, prefix=prefix)
+        return EventBus(MemoryTransport())
+    return EventBus(RedisTransport(url, prefix=prefix))

@@ -47,7 +47,8 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
     _check_port_free(settings.host, port)
     _ensure_writable(settings.data_dir, "data dir (CHAT_DATA_DIR)")
     _ensure_writable(settings.effective_media_dir, "media dir (CHAT_MEDIA_DIR)")
-    db = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+    bus = make_bus(settings.redis_url, prefix=settings.redis_prefix)
+    db = Database(settings.effective_database_url, bus=bus, pool_size=settings.db_pool_size)
     try:
         db.check()
         db.migrate()
@@ -58,7 +59,7 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
     return AppContext(
         settings=settings,
         db=db,
-        bus=make_bus(settings.redis_url, prefix=settings.redis_prefix),
+        bus=bus,
         media=LocalMediaStore(settings.effective_media_dir),
         storage_secret=_storage_secret(settings),
         limiter=make_limiter(

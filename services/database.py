@@ -1,8 +1,16 @@
-"""The engine, sessions run off the event loop, and migrations applied at start."""
+"""The engine, transactions run off the event loop, events published on commit, migrations at start.
 
-from collections.abc import Callable
+Every change follows *check, do, notify* in one service function that gets a session: it checks,
+writes, records its audit entry and queues its events with `send_event_on_commit`, all in one
+transaction. `Database.run` commits it in a worker thread, then publishes the queued events on the
+bus; if anything fails before the commit, everything rolls back and nothing is published.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
 from alembic import command
@@ -12,7 +20,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
+from services.bus import EventBus
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+_EVENTS = "chat.events_on_commit"  # keys of Session.info, the session's own scratch space
+_AFTER_COMMIT = "chat.after_commit"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed number: instances starting together take turns at migrating a shared PostgreSQL.
@@ -25,6 +38,27 @@ DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 class DatabaseUnavailable(Exception):
     """The database did not answer; the message names the reason without a traceback."""
+
+
+class Announceable(Protocol):
+    """An event (services/events.py): its JSON shape, and the channels it goes to."""
+
+    def channels(self) -> Iterable[str]: ...
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...
+
+
+def send_event_on_commit(session: Session, event: Announceable) -> None:
+    """Queue `event`: `Database.run` publishes it once this session's transaction has committed,
+    and drops it if the transaction rolls back (Zulip's send_event_on_commit)."""
+    payload = event.model_dump(mode="json")  # encoded here, in the worker thread, not on the event loop
+    session.info.setdefault(_EVENTS, []).extend((channel, payload) for channel in event.channels())
+
+
+def run_after_commit(session: Session, work: Callable[[], object], *, what: str) -> None:
+    """Work that belongs to the change but cannot be rolled back (deleting the files of deleted
+    rows): run after the commit and after the events went out. A failure there is logged, and the
+    change stands: it is committed and announced."""
+    session.info.setdefault(_AFTER_COMMIT, []).append((what, work))
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -52,10 +86,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 class Database:
-    """Owns the engine; runs service functions in a worker thread inside one transaction."""
+    """Owns the engine; runs service functions in a worker thread inside one transaction, and
+    publishes the events they queued on `bus` once that transaction has committed."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, bus: EventBus, pool_size: int = 10) -> None:
         self.url = url
+        self.bus = bus
         self.engine = make_engine(url, pool_size=pool_size)
         # For reads (see read()): the same pool without transactions, on PostgreSQL. SQLite has no
         # round trips to save, and there switching the isolation level costs a PRAGMA per checkout.
@@ -70,16 +106,35 @@ class Database:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        """Call fn(session=..., **kwargs) in a worker thread and commit; any exception rolls
+        everything back. Then publish the events fn queued, then run its after-commit work."""
+        result, events, after_commit = await anyio.to_thread.run_sync(partial(self._commit, fn, kwargs))
+        for channel, payload in events:
+            await self.bus.publish(channel, payload)
+        for what, work in after_commit:
+            try:
+                await anyio.to_thread.run_sync(work)
+            except Exception:
+                log.exception("after the commit, %s failed; the change itself stands", what)
+        return result
+
     def transaction(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        """Call fn(session=..., **kwargs) and commit; any exception rolls everything back."""
+        """Like run(), synchronously, for scripts that seed or inspect data (benchmarks). It has no
+        event loop to publish from, so a change that queues events is refused before it commits."""
+        result, _, _ = self._commit(fn, kwargs, announced=False)
+        return result
+
+    def _commit(
+        self, fn: Callable[..., T], kwargs: dict[str, Any], *, announced: bool = True
+    ) -> tuple[T, list[tuple[str, Any]], list[tuple[str, Callable[[], object]]]]:
         with self.session() as session:
             result = fn(session=session, **kwargs)
+            events, after_commit = session.info.pop(_EVENTS, []), session.info.pop(_AFTER_COMMIT, [])
+            if (events or after_commit) and not announced:
+                raise RuntimeError(f"{getattr(fn, '__name__', fn)} announces its change: call it with Database.run")
             session.commit()
-            return result
-
-    async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
-        """Like transaction(), in a worker thread, so the event loop never waits on the database."""
-        return await anyio.to_thread.run_sync(lambda: self.transaction(fn, **kwargs))
+            return result, events, after_commit
 
     def read(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Call fn(session=..., **kwargs) outside a transaction, for a function that only reads and

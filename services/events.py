@@ -1,4 +1,9 @@
-"""Events that travel on the bus: small, JSON-able, public fields only."""
+"""Events that travel on the bus: small, JSON-able, public fields only, each with its channels.
+
+A service queues one with `send_event_on_commit(session, event)` (services/database.py) while
+it writes; the database layer publishes it on `event.channels()` once the transaction commits.
+Every event's name (its `type`) is written here and nowhere else.
+"""
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -8,7 +13,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from models.message import MessagePublic
 from models.room import RoomState
 
-ROOMS_CHANNEL = "rooms"  # room list changes
+ROOMS_CHANNEL = "rooms"  # the room list: rooms created, changed, active, deleted
 
 
 def room_channel(slug: str) -> str:
@@ -21,21 +26,35 @@ class MessageCreated(BaseModel):
     room: str  # slug
     message: MessagePublic
 
+    def channels(self) -> tuple[str, ...]:
+        return (room_channel(self.room),)
+
 
 class MessageDeleted(BaseModel):
     type: Literal["message.deleted"] = "message.deleted"
     room: str  # slug
     message_id: int
 
+    def channels(self) -> tuple[str, ...]:
+        return (room_channel(self.room),)
+
 
 class RoomCreated(BaseModel):
     type: Literal["room.created"] = "room.created"
     room: RoomState
 
+    def channels(self) -> tuple[str, ...]:
+        return (ROOMS_CHANNEL,)
+
 
 class RoomUpdated(BaseModel):
+    """Renamed, described, locked or unlocked, joined or left: its views and the room list show it."""
+
     type: Literal["room.updated"] = "room.updated"
     room: RoomState
+
+    def channels(self) -> tuple[str, ...]:
+        return room_channel(self.room.slug), ROOMS_CHANNEL
 
 
 class RoomActivity(BaseModel):
@@ -45,10 +64,16 @@ class RoomActivity(BaseModel):
     room: str  # slug
     last_message_at: datetime
 
+    def channels(self) -> tuple[str, ...]:
+        return (ROOMS_CHANNEL,)
+
 
 class RoomDeleted(BaseModel):
     type: Literal["room.deleted"] = "room.deleted"
     room: str  # slug
+
+    def channels(self) -> tuple[str, ...]:
+        return room_channel(self.room), ROOMS_CHANNEL
 
 
 class GuestRemoved(BaseModel):
@@ -58,24 +83,22 @@ class GuestRemoved(BaseModel):
     room: str  # slug
     guest_id: int
 
+    def channels(self) -> tuple[str, ...]:
+        return (room_channel(self.room),)
+
 
 class Resync(BaseModel):
-    """Never published: a bus tells its local subscribers this after a gap (a lost Redis
-    connection, an overflowing queue) so that views reload what they may have missed."""
+    """Never published: a feed hands this to its views when the bus reports a gap (a lost Redis
+    connection, an overflowing queue), so that they reload what they may have missed."""
 
     type: Literal["bus.resync"] = "bus.resync"
 
 
-RoomEvent = Annotated[
-    MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | RoomDeleted | GuestRemoved | Resync,
-    Field(discriminator="type"),
-]
+ChatEvent = MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | RoomDeleted | GuestRemoved
+RoomEvent = Annotated[ChatEvent | Resync, Field(discriminator="type")]
 _adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)
 
 
-def encode(event: BaseModel) -> dict[str, Any]:
-    return event.model_dump(mode="json")
-
-
 def decode(data: dict[str, Any]) -> RoomEvent:
+    """An event as it arrived from the bus; ValueError for one this version does not know."""
     return _adapter.validate_python(data)

@@ -6,7 +6,8 @@ import secrets
 from sqlmodel import Session, select
 
 from models.guest import DISPLAY_NAME_MAX, Guest, GuestPublic, GuestWithToken
-from services.errors import NotFound
+from services.audit import ADMIN, Actor, record
+from services.errors import Forbidden, NotFound
 from services.text import checked_text
 
 
@@ -46,11 +47,18 @@ def get_guest(*, session: Session, guest_id: int) -> GuestPublic:
     return _public(guest)
 
 
-def rename_guest(*, session: Session, guest_id: int, display_name: str) -> GuestPublic:
+def rename_guest(*, session: Session, guest_id: int, display_name: str, by: Actor) -> GuestPublic:
+    """A guest renames themself, or an admin renames them (say, a name that offends: audited)."""
+    if by is not ADMIN and by != guest_id:
+        raise Forbidden("only an admin can rename another guest")
     name = validate_display_name(display_name)
     guest = session.get(Guest, guest_id)
     if guest is None:
         raise NotFound(f"no guest with id {guest_id}")
+    if by is ADMIN:
+        record(
+            session, by=by, action="guest.rename", target=f"guest:{guest_id}", detail=f"{guest.display_name} -> {name}"
+        )
     guest.display_name = name
     session.add(guest)
     return _public(guest)

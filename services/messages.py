@@ -1,10 +1,15 @@
-"""Messages: send text or an image, and page through a room's history by id (keyset)."""
+"""Messages: send text or an image, and page through a room's history by id (keyset).
+
+`send_message` is one transaction: run it with `Database.run`, which publishes its
+`message.created` once the message is committed. `send_image` has work outside the database
+(decoding, storing files), so it takes the database and runs its transactions itself.
+"""
 
 import time
 from functools import partial
 
 import anyio.to_thread
-from sqlalchemy import update
+from sqlalchemy import Select, update
 from sqlmodel import Session, col, select
 
 from models.guest import Guest, GuestPublic
@@ -12,10 +17,9 @@ from models.image import Image, ImagePublic
 from models.message import MESSAGE_TEXT_MAX, Message, MessagePage, MessagePublic
 from models.room import Room
 from services import media as media_keys
-from services.bus import EventBus
-from services.database import Database
+from services.database import Database, send_event_on_commit
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.events import ROOMS_CHANNEL, MessageCreated, RoomActivity, encode, room_channel
+from services.events import MessageCreated, RoomActivity
 from services.images import ProcessedImage, check_size, process_image
 from services.media import MediaStore
 from services.rate_limit import NoLimit, RateLimiter
@@ -31,15 +35,142 @@ def validate_text(raw: str, *, allow_empty: bool = False) -> str:
     return checked_text(raw, what="message", max_length=MESSAGE_TEXT_MAX, allow_empty=allow_empty)
 
 
-def create_text_message(*, session: Session, room_slug: str, author_id: int, text: str) -> MessagePublic:
+def send_message(
+    *, session: Session, room_slug: str, author_id: int, text: str, limiter: RateLimiter = NO_LIMIT
+) -> MessagePublic:
+    """Post a text message: the author joins the room by posting in it."""
     text = validate_text(text)
+    limiter.hit(f"guest:{author_id}")  # before any query: a refusal costs no connection
     return _insert(session, room_slug=room_slug, author_id=author_id, kind="text", text=text)
 
 
-def create_image_message(
-    *, session: Session, room_slug: str, author_id: int, caption: str, image: Image
+async def send_image(
+    *,
+    db: Database,
+    media: MediaStore,
+    room_slug: str,
+    author_id: int,
+    data: bytes,
+    caption: str = "",
+    max_bytes: int,
+    limiter: RateLimiter = NO_LIMIT,
 ) -> MessagePublic:
+    """Post an image with an optional caption: cheap refusals first, then the decoding (in a
+    thread), then the files, then the message. If the message cannot be saved, the files go again."""
+    check_size(len(data), max_bytes=max_bytes)
     caption = validate_text(caption, allow_empty=True)
+    await db.run(_check_may_send, room_slug=room_slug, author_id=author_id, limiter=limiter)
+    processed = await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
+    original_key, thumbnail_key = media_keys.new_image_keys(processed.extension)
+    await anyio.to_thread.run_sync(_store_files, media, processed, original_key, thumbnail_key)
+    image = Image(
+        key=original_key,
+        thumbnail_key=thumbnail_key,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        size_bytes=len(processed.data) + len(processed.thumbnail),
+    )
+    try:
+        return await db.run(_insert_image, room_slug=room_slug, author_id=author_id, caption=caption, image=image)
+    except BaseException:
+        await anyio.to_thread.run_sync(_delete_files, media, original_key, thumbnail_key)
+        raise
+
+
+def check_may_post(
+    *, session: Session, room_slug: str, author_id: int, lock_room: bool = False
+) -> tuple[Room, Guest | None]:
+    """The room, if it exists and is open, and the author, unless banned; else the reason."""
+    query = select(Room).where(Room.slug == room_slug)
+    room = session.exec(query.with_for_update() if lock_room else query).first()
+    if room is None:
+        raise NotFound(f"no room {room_slug!r}")
+    if room.locked_at is not None:
+        raise Forbidden("this room is locked by a moderator: it can be read, not written to")
+    author = session.get(Guest, author_id)
+    if author is not None and author.banned_at is not None:
+        raise Forbidden("you have been banned from posting; you can still read")
+    check_not_removed(session, room, author_id)
+    return room, author
+
+
+def page_messages(
+    *,
+    session: Session,
+    room_slug: str,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = PAGE_LIMIT_DEFAULT,
+) -> MessagePage:
+    """A page of messages, oldest first.
+
+    Newest page by default; with `before`, the newest `limit` older than it; with `after`,
+    the oldest `limit` newer than it. has_more says whether the walk can go on that way.
+    """
+    if before is not None and after is not None:
+        raise InvalidInput("use either before or after, not both")
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}")
+    query = _history_query(room_slug)
+    if after is not None:
+        query = query.where(col(Message.id) > after).order_by(col(Message.id).asc())
+    else:
+        if before is not None:
+            query = query.where(col(Message.id) < before)
+        query = query.order_by(col(Message.id).desc())
+    rows = session.execute(query.limit(limit + 1)).all()
+    if not rows:
+        room_by_slug(session, room_slug)  # an empty page: is there such a room at all?
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if after is None:
+        rows.reverse()
+    return MessagePage(messages=[_row_message(room_slug, row) for row in rows], has_more=has_more)
+
+
+def _history_query(room_slug: str) -> Select:  # type: ignore[type-arg]
+    """One round trip with plain columns: the room is found in a subquery, and rows are not turned
+    into ORM objects (at a page of 50 that was most of the time; see docs/PERFORMANCE.md)."""
+    room_id = select(Room.id).where(Room.slug == room_slug).scalar_subquery()
+    return (
+        select(  # type: ignore[call-overload]
+            Message.id,
+            Message.kind,
+            Message.text,
+            Message.created_at,
+            Guest.id,
+            Guest.display_name,
+            Image.key,
+            Image.thumbnail_key,
+            Image.width,
+            Image.height,
+        )
+        .join(Guest, col(Guest.id) == Message.author_id)
+        .outerjoin(Image, col(Image.id) == Message.image_id)
+        .where(Message.room_id == room_id, col(Message.deleted_at).is_(None))
+    )
+
+
+def _row_message(room_slug: str, row: tuple) -> MessagePublic:  # type: ignore[type-arg]
+    message_id, kind, text, created_at, author_id, author_name, key, thumbnail_key, width, height = row
+    return MessagePublic(
+        id=message_id,
+        room=room_slug,
+        author=GuestPublic(id=author_id, display_name=author_name),
+        kind="image" if kind == "image" else "text",
+        text=text,
+        image=None if key is None else _image_public(key, thumbnail_key, width, height),
+        created_at=created_at,
+    )
+
+
+def _check_may_send(*, session: Session, room_slug: str, author_id: int, limiter: RateLimiter) -> None:
+    limiter.hit(f"guest:{author_id}")
+    check_may_post(session=session, room_slug=room_slug, author_id=author_id)
+
+
+def _insert_image(*, session: Session, room_slug: str, author_id: int, caption: str, image: Image) -> MessagePublic:
     session.add(image)
     session.flush()
     return _insert(session, room_slug=room_slug, author_id=author_id, kind="image", text=caption, image=image)
@@ -61,74 +192,13 @@ def _insert(
     )
     ensure_membership(session, room_id=room.id, guest_id=author_id)  # posting in a room joins it
     session.add(message)
-    session.flush()
+    session.flush()  # an author that does not exist fails here, on the foreign key
     assert author is not None
-    return _public(message, room_slug=room.slug, author=author, image=image)
-
-
-def page_messages(
-    *,
-    session: Session,
-    room_slug: str,
-    before: int | None = None,
-    after: int | None = None,
-    limit: int = PAGE_LIMIT_DEFAULT,
-) -> MessagePage:
-    """A page of messages, oldest first.
-
-    Newest page by default; with `before`, the newest `limit` older than it; with `after`,
-    the oldest `limit` newer than it. has_more says whether the walk can go on that way.
-    """
-    if before is not None and after is not None:
-        raise InvalidInput("use either before or after, not both")
-    if not 1 <= limit <= PAGE_LIMIT_MAX:
-        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}")
-    # One round trip with plain columns: the room is found in a subquery, and rows are not turned
-    # into ORM objects (at a page of 50 that was most of the time; see docs/PERFORMANCE.md).
-    room_id = select(Room.id).where(Room.slug == room_slug).scalar_subquery()
-    query = (
-        select(
-            Message.id,
-            Message.kind,
-            Message.text,
-            Message.created_at,
-            Guest.id,
-            Guest.display_name,
-            Image.key,
-            Image.thumbnail_key,
-            Image.width,
-            Image.height,
-        )
-        .join(Guest, col(Guest.id) == Message.author_id)
-        .outerjoin(Image, col(Image.id) == Message.image_id)
-        .where(Message.room_id == room_id, col(Message.deleted_at).is_(None))
-    )
-    if after is not None:
-        query = query.where(col(Message.id) > after).order_by(col(Message.id).asc())
-    else:
-        if before is not None:
-            query = query.where(col(Message.id) < before)
-        query = query.order_by(col(Message.id).desc())
-    rows = session.execute(query.limit(limit + 1)).all()
-    if not rows:
-        room_by_slug(session, room_slug)  # an empty page: is there such a room at all?
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    if after is None:
-        rows.reverse()
-    messages = [
-        MessagePublic(
-            id=message_id,
-            room=room_slug,
-            author=GuestPublic(id=author_id, display_name=author_name),
-            kind="image" if kind == "image" else "text",
-            text=text,
-            image=None if key is None else _image_public(key, thumbnail_key, width, height),
-            created_at=created_at,
-        )
-        for message_id, kind, text, created_at, author_id, author_name, key, thumbnail_key, width, height in rows
-    ]
-    return MessagePage(messages=messages, has_more=has_more)
+    public = _public(message, room_slug=room.slug, author=author, image=image)
+    send_event_on_commit(session, MessageCreated(room=room.slug, message=public))
+    if _activity_throttle.due(room.slug):
+        send_event_on_commit(session, RoomActivity(room=room.slug, last_message_at=message.created_at))
+    return public
 
 
 def _public(message: Message, *, room_slug: str, author: Guest, image: Image | None) -> MessagePublic:
@@ -148,82 +218,6 @@ def _image_public(key: str, thumbnail_key: str, width: int, height: int) -> Imag
     return ImagePublic(
         url=media_keys.public_url(key), thumbnail_url=media_keys.public_url(thumbnail_key), width=width, height=height
     )
-
-
-# Check, do, notify: what the UI and the API call.
-
-
-async def send_text(
-    *, db: Database, bus: EventBus, room_slug: str, author_id: int, text: str, limiter: RateLimiter = NO_LIMIT
-) -> MessagePublic:
-    await limiter.hit(f"guest:{author_id}")
-    message = await db.run(create_text_message, room_slug=room_slug, author_id=author_id, text=text)
-    await _announce(bus, message)
-    return message
-
-
-async def send_image(
-    *,
-    db: Database,
-    bus: EventBus,
-    media: MediaStore,
-    room_slug: str,
-    author_id: int,
-    data: bytes,
-    caption: str = "",
-    max_bytes: int,
-    limiter: RateLimiter = NO_LIMIT,
-) -> MessagePublic:
-    # Check: cheap refusals first, before any decoding work.
-    check_size(len(data), max_bytes=max_bytes)
-    validate_text(caption, allow_empty=True)
-    await limiter.hit(f"guest:{author_id}")
-    await db.run(check_may_post, room_slug=room_slug, author_id=author_id)  # before any decoding work
-    processed = await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
-    # Do: the files first, then the rows; if the rows fail, the files go again.
-    original_key, thumbnail_key = media_keys.new_image_keys(processed.extension)
-    await anyio.to_thread.run_sync(_store_files, media, processed, original_key, thumbnail_key)
-    image = Image(
-        key=original_key,
-        thumbnail_key=thumbnail_key,
-        content_type=processed.content_type,
-        width=processed.width,
-        height=processed.height,
-        size_bytes=len(processed.data) + len(processed.thumbnail),
-    )
-    try:
-        message = await db.run(
-            create_image_message, room_slug=room_slug, author_id=author_id, caption=caption, image=image
-        )
-    except BaseException:
-        await anyio.to_thread.run_sync(_delete_files, media, original_key, thumbnail_key)
-        raise
-    await _announce(bus, message)
-    return message
-
-
-def check_may_post(
-    *, session: Session, room_slug: str, author_id: int, lock_room: bool = False
-) -> tuple[Room, Guest | None]:
-    """The room, if it exists and is open, and the author, unless banned; else the reason."""
-    query = select(Room).where(Room.slug == room_slug)
-    room = session.exec(query.with_for_update() if lock_room else query).first()
-    if room is None:
-        raise NotFound(f"no room {room_slug!r}")
-    if room.locked_at is not None:
-        raise Forbidden("this room is locked by a moderator: it can be read, not written to")
-    author = session.get(Guest, author_id)
-    if author is not None and author.banned_at is not None:
-        raise Forbidden("you have been banned from posting; you can still read")
-    check_not_removed(session, room, author_id)
-    return room, author
-
-
-async def _announce(bus: EventBus, message: MessagePublic) -> None:
-    await bus.publish(room_channel(message.room), encode(MessageCreated(room=message.room, message=message)))
-    if _activity_throttle.due(message.room):
-        activity = RoomActivity(room=message.room, last_message_at=message.created_at)
-        await bus.publish(ROOMS_CHANNEL, encode(activity))
 
 
 class _Throttle:

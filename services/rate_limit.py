@@ -3,12 +3,16 @@
 A guest may send a burst of N at once; tokens then come back evenly, one every S/N
 seconds. Kept in process memory by default, and in Redis (one atomic script per hit) when
 Redis is configured, so that the limit holds across instances.
+
+`hit` is synchronous: services call it inside the function that Database.run runs in a worker
+thread, before they touch the database, so a refused message costs no connection.
 """
 
+import threading
 import time
 from typing import Protocol
 
-import redis.asyncio as aioredis
+import redis
 from redis.exceptions import RedisError
 
 from services.errors import ServiceError
@@ -23,13 +27,13 @@ class RateLimited(ServiceError):
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str) -> None:
+    def hit(self, key: str) -> None:
         """Take a token for `key`, or raise RateLimited saying when the next one is due."""
         ...
 
 
 class NoLimit:
-    async def hit(self, key: str) -> None:
+    def hit(self, key: str) -> None:
         return None
 
 
@@ -37,17 +41,19 @@ class MemoryTokenBucket:
     def __init__(self, burst: int, seconds: float) -> None:
         self.burst, self.per_token = burst, seconds / burst
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, updated)
+        self._lock = threading.Lock()  # hits come from the worker threads that run transactions
 
-    async def hit(self, key: str) -> None:
-        now = time.monotonic()
-        tokens, updated = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(self.burst, tokens + (now - updated) / self.per_token)
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            raise RateLimited((1 - tokens) * self.per_token)
-        self._buckets[key] = (tokens - 1, now)
-        if len(self._buckets) > 100_000:  # full buckets carry no information: forget them
-            self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.burst - 1}
+    def hit(self, key: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            tokens, updated = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - updated) / self.per_token)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                raise RateLimited((1 - tokens) * self.per_token)
+            self._buckets[key] = (tokens - 1, now)
+            if len(self._buckets) > 100_000:  # full buckets carry no information: forget them
+                self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.burst - 1}
 
 
 # KEYS[1] the bucket; ARGV: burst, seconds per token, now (s). Returns 0, or the seconds to wait.
@@ -70,13 +76,13 @@ class RedisTokenBucket:
 
     def __init__(self, url: str, *, prefix: str, burst: int, seconds: float) -> None:
         self.burst, self.per_token, self.prefix = burst, seconds / burst, prefix
-        self._client = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._client.register_script(_TOKEN_BUCKET)
 
-    async def hit(self, key: str) -> None:
+    def hit(self, key: str) -> None:
         try:
             wait = float(
-                await self._script(keys=[f"{self.prefix}:rate:{key}"], args=[self.burst, self.per_token, time.time()])
+                self._script(keys=[f"{self.prefix}:rate:{key}"], args=[self.burst, self.per_token, time.time()])
             )
         except (RedisError, OSError):
             return

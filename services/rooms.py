@@ -1,4 +1,8 @@
-"""Rooms: create, list by latest activity, get, join, leave. (Moderating them: services/moderation.py.)"""
+"""Rooms: create, list by latest activity, get, join, leave. (Moderating them: services/moderation.py.)
+
+Each action is one function that checks, writes and queues its event in the caller's transaction;
+run it with `Database.run`, which publishes the event once the transaction has committed.
+"""
 
 import re
 import unicodedata
@@ -10,10 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, Membership, Room, RoomRemoval, RoomState
-from services.bus import EventBus
-from services.database import Database
+from services.database import send_event_on_commit
 from services.errors import Conflict, Forbidden, NotFound
-from services.events import ROOMS_CHANNEL, RoomCreated, RoomUpdated, encode
+from services.events import RoomCreated, RoomUpdated
 from services.text import checked_text
 
 SLUG_MAX_BASE = 60
@@ -53,7 +56,9 @@ def create_room(*, session: Session, owner_id: int, name: str, description: str 
     assert room.id is not None
     session.add(Membership(room_id=room.id, guest_id=owner_id))
     session.flush()
-    return _public(room, member_count=1)
+    state = _state(room, member_count=1)
+    send_event_on_commit(session, RoomCreated(room=state))
+    return state
 
 
 def list_rooms(*, session: Session) -> list[RoomState]:
@@ -64,12 +69,11 @@ def list_rooms(*, session: Session) -> list[RoomState]:
         .where(col(Room.is_private).is_(False))
         .order_by(col(Room.last_activity_at).desc(), col(Room.id).desc())
     ).all()
-    return [_public(room, member_count=count) for room, count in rows]
+    return [_state(room, member_count=count) for room, count in rows]
 
 
 def get_room(*, session: Session, slug: str) -> RoomState:
-    room = room_by_slug(session, slug)
-    return _public(room, member_count=_member_count(session, room))
+    return room_state(session, room_by_slug(session, slug))
 
 
 def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
@@ -77,15 +81,26 @@ def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
     assert room.id is not None
     check_not_removed(session, room, guest_id)
     ensure_membership(session, room_id=room.id, guest_id=guest_id)
-    return _public(room, member_count=_member_count(session, room))
+    return room_updated(session, room)
 
 
 def leave_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
     room = room_by_slug(session, slug)
+    remove_membership(session, room=room, guest_id=guest_id)
+    return room_updated(session, room)
+
+
+def room_updated(session: Session, room: Room) -> RoomState:
+    """The room as it is now, announced to its views and the room list once the change commits."""
+    state = room_state(session, room)
+    send_event_on_commit(session, RoomUpdated(room=state))
+    return state
+
+
+def remove_membership(session: Session, *, room: Room, guest_id: int) -> None:
     session.exec(  # type: ignore[call-overload]
         delete(Membership).where(col(Membership.room_id) == room.id, col(Membership.guest_id) == guest_id)
     )
-    return _public(room, member_count=_member_count(session, room))
 
 
 def room_by_slug(session: Session, slug: str) -> Room:
@@ -122,11 +137,12 @@ def _free_slug(session: Session, base: str) -> str:
     return f"{base}-{number}"
 
 
-def _member_count(session: Session, room: Room) -> int:
-    return session.exec(select(func.count()).where(Membership.room_id == room.id)).one()
+def room_state(session: Session, room: Room) -> RoomState:
+    member_count = session.exec(select(func.count()).where(Membership.room_id == room.id)).one()
+    return _state(room, member_count=member_count)
 
 
-def _public(room: Room, *, member_count: int) -> RoomState:
+def _state(room: Room, *, member_count: int) -> RoomState:
     assert room.id is not None
     return RoomState(
         id=room.id,
@@ -140,25 +156,3 @@ def _public(room: Room, *, member_count: int) -> RoomState:
         owner_id=room.owner_id,
         locked=room.locked_at is not None,
     )
-
-
-# Check, do, notify: the functions the UI and API call. Each validates and writes in one
-# transaction (the functions above), and only after the commit tells the room list.
-
-
-async def create(*, db: Database, bus: EventBus, owner_id: int, name: str, description: str = "") -> RoomState:
-    room = await db.run(create_room, owner_id=owner_id, name=name, description=description)
-    await bus.publish(ROOMS_CHANNEL, encode(RoomCreated(room=room)))
-    return room
-
-
-async def join(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomState:
-    room = await db.run(join_room, slug=slug, guest_id=guest_id)
-    await bus.publish(ROOMS_CHANNEL, encode(RoomUpdated(room=room)))
-    return room
-
-
-async def leave(*, db: Database, bus: EventBus, slug: str, guest_id: int) -> RoomState:
-    room = await db.run(leave_room, slug=slug, guest_id=guest_id)
-    await bus.publish(ROOMS_CHANNEL, encode(RoomUpdated(room=room)))
-    return room

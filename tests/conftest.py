@@ -1,6 +1,6 @@
 """Fixtures: the database on SQLite and PostgreSQL, Redis, and the app as a real process."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -10,6 +10,7 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import text
 from sqlmodel import Session
 
+from services.bus import EventBus, make_bus
 from services.database import Database
 from tests.pages import CHROMIUM_ARGS, chromium_path
 from tests.support import (
@@ -46,7 +47,7 @@ def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'chat.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    database = Database(url)
+    database = Database(url, bus=make_bus(None))
     database.migrate()
     yield database
     database.dispose()
@@ -54,6 +55,7 @@ def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 
 @pytest.fixture
 def db(migrated_database: Database) -> Iterator[Database]:
+    migrated_database.bus = make_bus(None)  # the test's own in-process bus (see the `bus` fixture)
     yield migrated_database
     with migrated_database.engine.begin() as connection:
         if migrated_database.dialect == "postgresql":
@@ -62,6 +64,14 @@ def db(migrated_database: Database) -> Iterator[Database]:
             for table in TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))
             connection.execute(text("DELETE FROM sqlite_sequence"))
+
+
+@pytest.fixture
+async def bus(db: Database) -> AsyncIterator[EventBus]:
+    """The bus `db.run` publishes on, started: subscribe to it to hear what a change announced."""
+    await db.bus.start()
+    yield db.bus
+    await db.bus.close()
 
 
 @pytest.fixture

@@ -21,6 +21,12 @@ CHROMIUM_ARGS = [
 ]
 LIVE = 2_000  # ms: a message must reach every open view within this
 
+# The message list is a column-reverse scroller (chat_ui/room/message_list.py): its scroll origin
+# is the bottom, and scrollTop grows negative upwards. These scroll it as a reader would.
+SCROLL_TO_TOP = "el => { el.scrollTop = -el.scrollHeight; }"
+SCROLL_TO_BOTTOM = "el => { el.scrollTop = 0; }"
+AT_BOTTOM = "() => document.querySelector('[data-testid=message-list]').scrollTop >= -2"
+
 
 def chromium_path() -> str | None:
     """CHAT_TEST_CHROMIUM, else Debian's chromium, else Playwright's own download (None)."""
@@ -92,3 +98,19 @@ def send(page: Page, text: str) -> None:
 
 def message_texts(page: Page) -> list[str]:
     return page.get_by_test_id("message-text").all_inner_texts()
+
+
+def scroll_up_by(page: Page, fraction: float) -> None:
+    """Scroll the list up from the bottom by this fraction of what it can scroll."""
+    page.get_by_test_id("message-list").evaluate(
+        "(el, f) => { el.scrollTop = -f * (el.scrollHeight - el.clientHeight); }", fraction
+    )
+
+
+def top_of(page: Page, message_id: int) -> float:
+    """Where a message is, in pixels from the top of the list's visible part."""
+    return page.evaluate(
+        """id => document.querySelector(`[data-message-id="${id}"]`).getBoundingClientRect().top
+                 - document.querySelector('[data-testid=message-list]').getBoundingClientRect().top""",
+        str(message_id),
+    )

@@ -16,13 +16,24 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from chat_ui.message_list import CHUNK_SIZE, MAX_RENDERED
-from tests.pages import LIVE, Api, PageOpener, message_texts, open_room, page_opener, send
+from chat_ui.room.message_list import CHUNK_SIZE, MAX_RENDERED
+from tests.pages import (
+    AT_BOTTOM,
+    LIVE,
+    SCROLL_TO_BOTTOM,
+    SCROLL_TO_TOP,
+    Api,
+    PageOpener,
+    message_texts,
+    open_room,
+    page_opener,
+    scroll_up_by,
+    send,
+    top_of,
+)
 from tests.support import ROOT, AppProcess, running_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
-AT_BOTTOM = """() => { const el = document.querySelector('[data-testid=message-list]');
-                      return el.scrollTop + el.clientHeight >= el.scrollHeight - 5; }"""
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +94,14 @@ def test_an_uploaded_image_shows_in_both_browsers(new_page: PageOpener, api: Api
         expect(image).to_be_visible(timeout=LIVE + 3_000)
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("img => img.naturalWidth") == 400  # the thumbnail, not the original
+    # The thumbnail opens the full-size image; Escape closes it (the browser's popover, no script).
     bob.get_by_test_id("message-image").last.click()
-    expect(bob.locator(".q-dialog img")).to_be_visible()
+    viewer = bob.get_by_test_id("image-viewer").last
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("img")).to_have_js_property("complete", True)
+    assert viewer.locator("img").evaluate("img => img.naturalWidth") == 900  # the original, not the thumbnail
+    bob.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
 
 
 def test_a_file_that_is_not_an_image_gets_a_clear_notice(new_page: PageOpener, api: Api, tmp_path: Path) -> None:
@@ -137,24 +154,19 @@ def open_long_room(new_page: PageOpener, api: Api, count: int = 300) -> tuple[Pa
 
 def scroll_up_to_the_first(page: Page, first_id: int) -> Iterator[list[int]]:
     """Scroll the list to its top until the room's first message shows; yields the rendered ids
-    after each page that loaded, once the reader's place has been restored."""
+    after each page that loaded. The reader's place is kept: the message that was first stays
+    where the reader saw it while the older page goes in above it."""
     listing = page.get_by_test_id("message-list")
     for _ in range(20):
         first = rendered_ids(page)[0]
         if first == first_id:
             return
-        listing.evaluate("el => { el.scrollTop = 0; }")
+        listing.evaluate(SCROLL_TO_TOP)
+        seen_at = top_of(page, first)
         page.wait_for_function(
             "f => document.querySelector('[data-testid=message]').dataset.messageId != f", arg=str(first)
         )
-        # The reader's place is kept: the message that was first is still where the reader left it.
-        page.wait_for_function(
-            """first => { const el = document.querySelector(`[data-message-id="${first}"]`);
-                          const box = document.querySelector('[data-testid=message-list]');
-                          return el && Math.abs(el.offsetTop - box.scrollTop) < 400; }""",
-            arg=str(first),
-            timeout=3_000,
-        )
+        assert abs(top_of(page, first) - seen_at) < 2, "the older page pushed the reader's place away"
         yield rendered_ids(page)
     raise AssertionError("the first message never showed")
 
@@ -174,34 +186,36 @@ def test_300_messages_are_reached_by_scrolling_up_in_order_without_duplicates(ne
 def test_scrolled_up_readers_stay_put_and_get_a_new_messages_button(new_page: PageOpener, api: Api) -> None:
     page, _ = open_long_room(new_page, api, count=80)
     slug = page.url.rsplit("/", 1)[1]
-    listing = page.get_by_test_id("message-list")
-    page.wait_for_timeout(600)  # the page follows the bottom for 400 ms after opening, while images settle
-    listing.evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
-    page.wait_for_timeout(300)
-    position = listing.evaluate("el => el.scrollTop")
-    api.say(slug, "while you were reading")
+    scroll_up_by(page, 0.5)
+    reading = next(i for i in rendered_ids(page) if 0 < top_of(page, i) < 300)  # a message in view
+    place = top_of(page, reading)
+    for n in range(3):  # more than one message, taller than the follow margin
+        api.say(slug, f"while you were reading {n}" + "\n" * 6)
     button = page.get_by_test_id("new-messages-button")
     expect(button).to_be_visible(timeout=LIVE)
-    assert abs(listing.evaluate("el => el.scrollTop") - position) < 5
+    expect(page.get_by_test_id("message-text").last).to_contain_text("while you were reading 2")
+    assert abs(top_of(page, reading) - place) < 2, "what the reader was reading stayed where it was"
     button.click()
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
     expect(button).to_be_hidden()
+    page.wait_for_function(AT_BOTTOM)
     api.say(slug, "followed at the bottom")
     expect(page.get_by_test_id("message-text").last).to_have_text("followed at the bottom", timeout=LIVE)
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
+    page.wait_for_function(AT_BOTTOM)
 
 
 @pytest.mark.parametrize("shown", [0, 60], ids=["empty room", "full room"])
 def test_a_reader_at_the_bottom_follows_a_burst_of_messages(new_page: PageOpener, api: Api, shown: int) -> None:
-    """The browser follows new messages by itself (an observer installed once, no script per
-    message): through a burst that fills more than one chunk, with a message taller than the
-    list's follow margin; from an empty room too, where the list starts with nothing to scroll."""
+    """The browser follows new messages by itself (a column-reverse list, no script): through a
+    burst that fills more than one chunk, with a tall message among them; from an empty room too,
+    where the list starts with nothing to scroll."""
     slug = api.room()
     for n in range(shown):
         api.say(slug, f"history {n}")
     page = open_room(new_page, slug, height=600)
     expect(page.get_by_test_id("message")).to_have_count(min(shown, 50))
-    page.wait_for_timeout(600)  # past the 400 ms in which the page itself scrolls to the bottom
+    page.wait_for_function(AT_BOTTOM)
     for n in range(3 * CHUNK_SIZE):
         api.say(slug, f"burst {n}" + ("\n" * 12 + "a tall one" if n == CHUNK_SIZE else ""))
     expect(page.get_by_test_id("message-text").last).to_have_text(f"burst {3 * CHUNK_SIZE - 1}", timeout=LIVE)
@@ -357,10 +371,10 @@ def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_p
     api.say(slug, "arrived while reading old history")
     expect(page.get_by_test_id("new-messages-button")).to_be_visible(timeout=LIVE)
     for _ in range(20):  # and back down to the newest
-        if rendered_ids(page)[-1] > ids[-1]:
-            break
         last = rendered_ids(page)[-1]
-        listing.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+        if last > ids[-1]:
+            break
+        listing.evaluate(SCROLL_TO_BOTTOM)
         page.wait_for_function(
             "l => [...document.querySelectorAll('[data-testid=message]')].pop().dataset.messageId != l",
             arg=str(last),
@@ -374,11 +388,12 @@ def test_scrolling_back_down_reloads_what_was_unloaded_and_goes_live_again(new_p
 
 def test_your_own_message_scrolls_into_view_even_when_scrolled_up(new_page: PageOpener, api: Api) -> None:
     page, _ = open_long_room(new_page, api, count=60)
-    page.wait_for_timeout(600)
-    page.get_by_test_id("message-list").evaluate("el => { el.scrollTop = el.scrollHeight / 3; }")
+    scroll_up_by(page, 0.5)
+    expect(page.get_by_test_id("message-text").last).not_to_be_in_viewport()
     send(page, "my own words")
     expect(page.get_by_test_id("message-text").last).to_have_text("my own words", timeout=LIVE)
     expect(page.get_by_test_id("message-text").last).to_be_in_viewport()
+    page.wait_for_function(AT_BOTTOM)
 
 
 def test_the_room_list_shows_activity_live(new_page: PageOpener, api: Api) -> None:

@@ -1,7 +1,7 @@
 """The token bucket, in memory and in Redis: a burst of N, then one token every S/N seconds."""
 
-import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,7 +11,7 @@ from tests.support import unique
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def bucket(request: pytest.FixtureRequest) -> AsyncIterator[tuple[RateLimiter, RateLimiter]]:
+def bucket(request: pytest.FixtureRequest) -> Iterator[tuple[RateLimiter, RateLimiter]]:
     """Two limiters that must share their buckets (two app instances on Redis; one process in memory)."""
     if request.param == "memory":
         limiter = MemoryTokenBucket(3, 0.6)
@@ -24,18 +24,18 @@ async def bucket(request: pytest.FixtureRequest) -> AsyncIterator[tuple[RateLimi
         )
 
 
-async def test_a_burst_is_allowed_then_refused_with_the_wait(bucket: tuple[RateLimiter, RateLimiter]) -> None:
+def test_a_burst_is_allowed_then_refused_with_the_wait(bucket: tuple[RateLimiter, RateLimiter]) -> None:
     one, two = bucket
     for limiter in (one, two, one):  # three tokens, taken on either instance
-        await limiter.hit("guest:1")
+        limiter.hit("guest:1")
     with pytest.raises(RateLimited) as refused:
-        await two.hit("guest:1")
+        two.hit("guest:1")
     assert refused.value.status_code == 429 and refused.value.retry_after >= 1
-    await one.hit("guest:2")  # another guest has a bucket of their own
-    await asyncio.sleep(0.25)  # one token comes back every 0.2 s
-    await two.hit("guest:1")
+    one.hit("guest:2")  # another guest has a bucket of their own
+    time.sleep(0.25)  # one token comes back every 0.2 s
+    two.hit("guest:1")
     with pytest.raises(RateLimited):
-        await one.hit("guest:1")
+        one.hit("guest:1")
 
 
 @pytest.mark.parametrize(

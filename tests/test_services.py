@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from models import Message
-from services import guests, messages, rooms
-from services.bus import InMemoryBus
+from services import guests, messages, moderation, rooms
+from services.audit import ADMIN
+from services.bus import EventBus, Subscription, make_bus
 from services.database import Database
 from services.errors import Conflict, InvalidInput, NotFound, UnsupportedMedia
 from services.events import ROOMS_CHANNEL, decode, room_channel
@@ -52,10 +53,12 @@ def test_a_display_name_must_be_1_to_32_characters_without_control_characters(se
 def test_a_display_name_is_trimmed_and_can_be_changed(session: Session) -> None:
     guest_id = make_guest(session, "  Ada  ")
     assert guests.get_guest(session=session, guest_id=guest_id).display_name == "Ada"
-    renamed = guests.rename_guest(session=session, guest_id=guest_id, display_name=" Grace Hopper " + "x" * 18)
+    renamed = guests.rename_guest(
+        session=session, guest_id=guest_id, display_name=" Grace Hopper " + "x" * 18, by=guest_id
+    )
     assert renamed.display_name == "Grace Hopper " + "x" * 18
     with pytest.raises(NotFound):
-        guests.rename_guest(session=session, guest_id=9999, display_name="Nobody")
+        guests.rename_guest(session=session, guest_id=9999, display_name="Nobody", by=ADMIN)
 
 
 # Rooms
@@ -91,7 +94,7 @@ def test_rooms_are_listed_by_latest_activity(session: Session) -> None:
     for name in ("First", "Second", "Third"):
         make_room(session, owner, name)
     assert [room.name for room in rooms.list_rooms(session=session)] == ["Third", "Second", "First"]
-    messages.create_text_message(session=session, room_slug="first", author_id=owner, text="bump")
+    messages.send_message(session=session, room_slug="first", author_id=owner, text="bump")
     session.commit()
     listed = rooms.list_rooms(session=session)
     assert [room.name for room in listed] == ["First", "Third", "Second"]
@@ -114,7 +117,7 @@ def test_an_unknown_room_is_not_found(session: Session) -> None:
         lambda: rooms.get_room(session=session, slug="nope"),
         lambda: rooms.join_room(session=session, slug="nope", guest_id=guest),
         lambda: messages.page_messages(session=session, room_slug="nope"),
-        lambda: messages.create_text_message(session=session, room_slug="nope", author_id=guest, text="x"),
+        lambda: messages.send_message(session=session, room_slug="nope", author_id=guest, text="x"),
     ):
         with pytest.raises(NotFound):
             call()
@@ -126,7 +129,7 @@ def test_an_unknown_room_is_not_found(session: Session) -> None:
 def test_a_message_is_trimmed_timestamped_in_utc_and_joins_its_author(session: Session) -> None:
     owner, visitor = make_guest(session), make_guest(session, "Bob")
     slug = make_room(session, owner)
-    message = messages.create_text_message(session=session, room_slug=slug, author_id=visitor, text="  hi\nthere  ")
+    message = messages.send_message(session=session, room_slug=slug, author_id=visitor, text="  hi\nthere  ")
     session.commit()
     assert (message.text, message.kind, message.room, message.author.display_name) == (
         "hi\nthere",
@@ -145,7 +148,7 @@ def test_an_invalid_message_is_refused_and_nothing_is_saved(session: Session, te
     owner = make_guest(session)
     slug = make_room(session, owner)
     with pytest.raises(InvalidInput):
-        messages.create_text_message(session=session, room_slug=slug, author_id=owner, text=text)
+        messages.send_message(session=session, room_slug=slug, author_id=owner, text=text)
     session.rollback()
     assert session.exec(select(func.count()).select_from(Message)).one() == 0
 
@@ -153,18 +156,14 @@ def test_an_invalid_message_is_refused_and_nothing_is_saved(session: Session, te
 def test_4000_characters_are_accepted(session: Session) -> None:
     owner = make_guest(session)
     slug = make_room(session, owner)
-    assert (
-        len(messages.create_text_message(session=session, room_slug=slug, author_id=owner, text="é" * 4000).text)
-        == 4000
-    )
+    assert len(messages.send_message(session=session, room_slug=slug, author_id=owner, text="é" * 4000).text) == 4000
 
 
 def _fill(session: Session, count: int) -> tuple[str, list[int]]:
     owner = make_guest(session)
     slug = make_room(session, owner)
     ids = [
-        messages.create_text_message(session=session, room_slug=slug, author_id=owner, text=f"m{n}").id
-        for n in range(count)
+        messages.send_message(session=session, room_slug=slug, author_id=owner, text=f"m{n}").id for n in range(count)
     ]
     session.commit()
     return slug, ids
@@ -208,45 +207,97 @@ def test_paging_arguments_out_of_range_are_refused(session: Session, options: di
 def test_messages_of_one_room_never_show_in_another(session: Session) -> None:
     owner = make_guest(session)
     first, second = make_room(session, owner, "One"), make_room(session, owner, "Two")
-    messages.create_text_message(session=session, room_slug=first, author_id=owner, text="in one")
+    messages.send_message(session=session, room_slug=first, author_id=owner, text="in one")
     session.commit()
     assert messages.page_messages(session=session, room_slug=second).messages == []
 
 
-# Check, do, notify
+# Check, do, notify: one transaction checks, writes and queues its events; they are published
+# once it has committed, and never if it rolls back.
 
 
-async def test_a_sent_message_is_published_after_it_is_saved(db: Database) -> None:
-    bus = InMemoryBus()
+async def nothing_arrives(subscription: Subscription) -> bool:
+    try:
+        await subscription.get(timeout=0.3)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def test_a_sent_message_is_published_after_it_is_saved(db: Database, bus: EventBus) -> None:
     owner = (await db.run(guests.create_guest, display_name="Ada")).id
-    room = await rooms.create(db=db, bus=bus, owner_id=owner, name="Lobby")
-    async with await bus.subscribe(room_channel(room.slug)) as subscription:
-        sent = await messages.send_text(db=db, bus=bus, room_slug=room.slug, author_id=owner, text="hello")
+    room = await db.run(rooms.create_room, owner_id=owner, name="Lobby")
+    async with bus.subscribe(room_channel(room.slug)) as subscription:
+        sent = await db.run(messages.send_message, room_slug=room.slug, author_id=owner, text="hello")
         event = decode(await subscription.get(timeout=2))
+        assert await nothing_arrives(subscription), "published exactly once"
     assert event.type == "message.created" and event.message == sent
     saved = await db.run(messages.page_messages, room_slug=room.slug)
     assert saved.messages == [sent]
 
 
-async def test_a_refused_message_is_neither_saved_nor_published(db: Database) -> None:
-    bus = InMemoryBus()
+async def test_a_refused_message_is_neither_saved_nor_published(db: Database, bus: EventBus) -> None:
     owner = (await db.run(guests.create_guest, display_name="Ada")).id
-    room = await rooms.create(db=db, bus=bus, owner_id=owner, name="Lobby")
-    async with await bus.subscribe(room_channel(room.slug)) as subscription:
+    room = await db.run(rooms.create_room, owner_id=owner, name="Lobby")
+    async with bus.subscribe(room_channel(room.slug)) as subscription:
         with pytest.raises(InvalidInput):
-            await messages.send_text(db=db, bus=bus, room_slug=room.slug, author_id=owner, text="  ")
-        with pytest.raises(TimeoutError):
-            await subscription.get(timeout=0.3)
+            await db.run(messages.send_message, room_slug=room.slug, author_id=owner, text="  ")
+        assert await nothing_arrives(subscription)
     assert (await db.run(messages.page_messages, room_slug=room.slug)).messages == []
 
 
-async def test_room_list_subscribers_hear_of_new_rooms_and_joins(db: Database) -> None:
-    bus = InMemoryBus()
+async def test_a_change_that_rolls_back_publishes_nothing_it_had_queued(db: Database, bus: EventBus) -> None:
+    """A room is created (its event queued), then the same transaction fails: neither the room nor
+    its event survive."""
+    owner = (await db.run(guests.create_guest, display_name="Ada")).id
+
+    def create_and_post(*, session: Session) -> None:
+        rooms.create_room(session=session, owner_id=owner, name="Doomed")
+        messages.send_message(session=session, room_slug="doomed", author_id=owner, text="x" * 4001)
+
+    async with bus.subscribe(ROOMS_CHANNEL) as subscription:
+        with pytest.raises(InvalidInput):
+            await db.run(create_and_post)
+        assert await nothing_arrives(subscription)
+    assert await db.run(rooms.list_rooms) == []
+
+
+async def test_a_committed_change_is_announced_once_even_when_a_step_after_the_commit_fails(
+    db: Database, bus: EventBus, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deleting a room whose image files cannot be removed: the room is gone and announced, once."""
+
+    class StuckMedia(LocalMediaStore):
+        def delete(self, key: str) -> None:
+            raise PermissionError(f"cannot remove {key}")
+
+    media = StuckMedia(tmp_path)
+    owner = (await db.run(guests.create_guest, display_name="Ada")).id
+    room = await db.run(rooms.create_room, owner_id=owner, name="Photos")
+    await messages.send_image(db=db, media=media, room_slug=room.slug, author_id=owner, data=_png(), max_bytes=1 << 20)
+    async with bus.subscribe(room_channel(room.slug)) as in_room, bus.subscribe(ROOMS_CHANNEL) as in_list:
+        await db.run(moderation.delete_room, media=media, slug=room.slug, by=ADMIN)  # no exception
+        for subscription in (in_room, in_list):
+            assert decode(await subscription.get(timeout=2)).type == "room.deleted"
+            assert await nothing_arrives(subscription), "announced exactly once"
+    with pytest.raises(NotFound):
+        await db.run(rooms.get_room, slug=room.slug)
+    assert "deleting the images of room 'photos' failed" in caplog.text
+
+
+def test_a_synchronous_transaction_refuses_a_change_it_could_not_announce(db: Database) -> None:
+    owner = db.transaction(guests.create_guest, display_name="Ada").id  # no event: allowed
+    with pytest.raises(RuntimeError, match=r"Database\.run"):
+        db.transaction(rooms.create_room, owner_id=owner, name="Unannounced")
+    assert db.transaction(rooms.list_rooms) == []  # refused before the commit
+
+
+async def test_room_list_subscribers_hear_of_new_rooms_and_joins(db: Database, bus: EventBus) -> None:
     owner = (await db.run(guests.create_guest, display_name="Ada")).id
     visitor = (await db.run(guests.create_guest, display_name="Bob")).id
-    async with await bus.subscribe(ROOMS_CHANNEL) as subscription:
-        await rooms.create(db=db, bus=bus, owner_id=owner, name="Lobby")
-        await rooms.join(db=db, bus=bus, slug="lobby", guest_id=visitor)
+    async with bus.subscribe(ROOMS_CHANNEL) as subscription:
+        await db.run(rooms.create_room, owner_id=owner, name="Lobby")
+        await db.run(rooms.join_room, slug="lobby", guest_id=visitor)
         created, joined = decode(await subscription.get(timeout=2)), decode(await subscription.get(timeout=2))
     assert created.type == "room.created" and created.room.name == "Lobby"
     assert joined.type == "room.updated" and joined.room.member_count == 2
@@ -258,14 +309,13 @@ def _png(width: int = 800, height: int = 600) -> bytes:
     return buffer.getvalue()
 
 
-async def test_an_image_message_stores_the_image_and_its_thumbnail(db: Database, tmp_path) -> None:
-    bus, media = InMemoryBus(), LocalMediaStore(tmp_path)
+async def test_an_image_message_stores_the_image_and_its_thumbnail(db: Database, bus: EventBus, tmp_path) -> None:
+    media = LocalMediaStore(tmp_path)
     owner = (await db.run(guests.create_guest, display_name="Ada")).id
-    room = await rooms.create(db=db, bus=bus, owner_id=owner, name="Photos")
-    async with await bus.subscribe(room_channel(room.slug)) as subscription:
+    room = await db.run(rooms.create_room, owner_id=owner, name="Photos")
+    async with bus.subscribe(room_channel(room.slug)) as subscription:
         message = await messages.send_image(
             db=db,
-            bus=bus,
             media=media,
             room_slug=room.slug,
             author_id=owner,
@@ -283,10 +333,10 @@ async def test_an_image_message_stores_the_image_and_its_thumbnail(db: Database,
 
 
 async def test_a_refused_image_leaves_no_files_and_no_message(db: Database, tmp_path) -> None:
-    bus, media = InMemoryBus(), LocalMediaStore(tmp_path)
+    media = LocalMediaStore(tmp_path)
     owner = (await db.run(guests.create_guest, display_name="Ada")).id
-    room = await rooms.create(db=db, bus=bus, owner_id=owner, name="Photos")
-    send = partial(messages.send_image, db=db, bus=bus, media=media, max_bytes=1 << 20)
+    room = await db.run(rooms.create_room, owner_id=owner, name="Photos")
+    send = partial(messages.send_image, db=db, media=media, max_bytes=1 << 20)
     with pytest.raises(UnsupportedMedia):
         await send(room_slug=room.slug, author_id=owner, data=b"not an image")
     with pytest.raises(NotFound):
@@ -299,7 +349,7 @@ async def test_a_refused_image_leaves_no_files_and_no_message(db: Database, tmp_
 
 
 def test_the_postgresql_pool_is_sized_by_the_setting(postgres_url: str) -> None:
-    database = Database(postgres_url, pool_size=3)
+    database = Database(postgres_url, bus=make_bus(None), pool_size=3)
     try:
         assert database.engine.pool.size() == 3  # type: ignore[attr-defined]
         assert database.engine.pool._max_overflow == 3  # type: ignore[attr-defined]  # bursts: as many again

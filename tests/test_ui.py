@@ -14,8 +14,9 @@ from nicegui import ElementFilter, core
 from nicegui.testing import User
 from nicegui.testing.user_simulation import user_simulation
 
+from models.message import MessagePublic
 from services import guests, messages
-from services.events import MessageCreated, encode, room_channel
+from services.events import MessageCreated, room_channel
 from tests.support import ROOT, free_port
 
 UserFactory = Callable[[], User]
@@ -157,12 +158,19 @@ async def test_a_message_announced_late_takes_its_place_in_order(users: UserFact
     context = core.app.state.chat
     slug = "order"
     author = await context.db.run(guests.create_guest, display_name="Elsewhere")
-    first, late, last = [
-        await context.db.run(messages.create_text_message, room_slug=slug, author_id=author.id, text=text)
-        for text in ("first", "late", "last")
-    ]
-    for message in (first, last, late):  # "late" is announced after "last"
-        await context.bus.publish(room_channel(slug), encode(MessageCreated(room=slug, message=message)))
+
+    def save_unannounced(text: str) -> MessagePublic:
+        """Saved in a session of the test's own, whose queued event is never published."""
+        with context.db.session() as session:
+            message = messages.send_message(session=session, room_slug=slug, author_id=author.id, text=text)
+            session.commit()
+            return message
+
+    first, late, last = [save_unannounced(text) for text in ("first", "late", "last")]
+    for message in (first, last, late):  # "late" is announced after "last", as another instance might
+        await context.bus.publish(
+            room_channel(slug), MessageCreated(room=slug, message=message).model_dump(mode="json")
+        )
     for _ in range(50):
         if len(rendered_ids(user)) == 3:
             break

@@ -5,6 +5,11 @@ docs/PERFORMANCE.md), so messages are not elements: the list groups them into a 
 elements whose HTML is made here. The HTML of a message depends only on the message, the
 reader's time zone and day, and whether the reader may delete it, so it is cached: a message
 that reaches a thousand viewers in one zone is rendered once.
+
+The row's buttons need no script either. A thumbnail opens its full-size image in a popover
+(`popovertarget`: the browser opens it, and closes it on Escape or a click outside). A
+moderation button sends an invoker command (`commandfor`/`command`) to the message list, whose
+`command` event carries the command's name, e.g. `--delete-42`, to the server.
 """
 
 import hashlib
@@ -17,6 +22,7 @@ from models.message import MessagePublic
 
 NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777", "#7c3aed", "#2563eb")
 ROW_CLASSES = "chat-row grid grid-cols-[auto_1fr_auto] items-baseline gap-x-2 px-4 py-1.5"
+COMMAND_TARGET = "chat-messages"  # the id of the element whose `command` event the list listens to
 
 
 def row_html(message: MessagePublic, timezone: ZoneInfo, *, deletable: bool = False, removable: bool = False) -> str:
@@ -40,28 +46,43 @@ def _row_html(message: MessagePublic, timezone: ZoneInfo, today: date, deletable
     parts.append('<span class="chat-actions">')
     if removable:
         parts.append(
-            f'<button type="button" class="chat-action" data-testid="remove-author" data-remove="{message.author.id}" '
-            f'title="Remove {author} from the room" aria-label="Remove {author} from the room">⊘</button>'
+            _command_button(f"--remove-{message.author.id}", "⊘", f"Remove {author} from the room", "remove-author")
         )
     if deletable:
-        parts.append(
-            f'<button type="button" class="chat-action chat-delete" data-testid="delete-message" '
-            f'data-delete="{message.id}" title="Delete this message" aria-label="Delete this message">✕</button>'
-        )
+        parts.append(_command_button(f"--delete-{message.id}", "✕", "Delete this message", "delete-message"))
     parts.append("</span>")
     if message.image is not None:
-        width, height = fit(message.image.width, message.image.height)
-        parts.append(
-            f'<img data-testid="message-image" class="chat-thumb col-span-3 mt-1" '
-            f'src="{escape(message.image.thumbnail_url)}" data-full="{escape(message.image.url)}" '
-            f'width="{width}" height="{height}" loading="lazy" alt="Image from {author}">'
-        )
+        parts.append(_image(message, author))
     if message.text:
         parts.append(
             f'<div data-testid="message-text" class="chat-message-text col-span-3">{escape(message.text)}</div>'
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+def _command_button(command: str, label: str, title: str, testid: str) -> str:
+    return (
+        f'<button type="button" class="chat-action" data-testid="{testid}" commandfor="{COMMAND_TARGET}" '
+        f'command="{command}" title="{title}" aria-label="{title}">{label}</button>'
+    )
+
+
+def _image(message: MessagePublic, author: str) -> str:
+    """The thumbnail, which opens the full-size image in a popover (loaded only when opened)."""
+    assert message.image is not None
+    width, height = fit(message.image.width, message.image.height)
+    viewer = f"chat-image-{message.id}"
+    return (
+        f'<button type="button" class="chat-thumb-button col-span-3 mt-1" popovertarget="{viewer}" '
+        f'aria-label="Show the image from {author} full size">'
+        f'<img data-testid="message-image" class="chat-thumb" src="{escape(message.image.thumbnail_url)}" '
+        f'width="{width}" height="{height}" loading="lazy" alt="Image from {author}"></button>'
+        f'<div id="{viewer}" popover class="chat-lightbox" data-testid="image-viewer">'
+        f'<img src="{escape(message.image.url)}" loading="lazy" alt="Image from {author}, full size">'
+        f'<button type="button" class="chat-lightbox-close" popovertarget="{viewer}" popovertargetaction="hide" '
+        f'aria-label="Close">✕</button></div>'
+    )
 
 
 def name_colour(guest_id: int) -> str:

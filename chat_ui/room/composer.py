@@ -31,35 +31,43 @@ class Composer:
         with ui.element("div").classes(
             "chat-surface chat-border-top w-full flex items-end gap-2 px-3 py-2"
         ) as self._bar:
-            self._upload = (
-                ui.upload(
-                    auto_upload=True,
-                    max_files=1,
-                    max_file_size=max_upload_bytes,  # checked in the browser first, then again on arrival
-                    on_upload=self._uploaded,
-                    on_rejected=self._rejected,
-                )
-                .props("accept='image/jpeg,image/png,image/gif,image/webp' data-testid=image-upload")
-                .mark("image-upload")
-                .classes("hidden")
-            )
-            ui.button(icon="image", on_click=lambda: self._upload.run_method("pickFiles")).props(
-                "flat round aria-label='Send an image'"
-            ).classes("chat-muted").tooltip("Send an image")
-            self._input = (
-                ui.textarea(placeholder="Write a message…")
-                .props(
-                    f"autogrow outlined dense rounded maxlength={MESSAGE_TEXT_MAX} "
-                    "input-class='max-h-40' data-testid=message-input"
-                )
-                .mark("message-input")
-                .classes("flex-1")
-                # Enter that confirms an input method's candidate (Japanese, Chinese, ...) must not send.
-                .on("keydown.enter.exact.prevent", self._send, js_handler="(e) => { if (!e.isComposing) emit(); }")
-            )
+            self._upload = self._image_picker()
+            self._input = self._text_field()
             ui.button(icon="send", on_click=self._send).props(
                 "round unelevated aria-label='Send' data-testid=send-button"
             ).mark("send-button")
+
+    def _image_picker(self) -> ui.upload:
+        upload = (
+            ui.upload(
+                auto_upload=True,
+                max_files=1,
+                max_file_size=self._max_upload_bytes,  # checked in the browser first, then again on arrival
+                on_upload=self._uploaded,
+                on_rejected=self._rejected,
+            )
+            .props("accept='image/jpeg,image/png,image/gif,image/webp' data-testid=image-upload")
+            .mark("image-upload")
+            .classes("hidden")
+        )
+        ui.button(icon="image", on_click=lambda: upload.run_method("pickFiles")).props(
+            "flat round aria-label='Send an image'"
+        ).classes("chat-muted").tooltip("Send an image")
+        return upload
+
+    def _text_field(self) -> ui.textarea:
+        return (
+            ui.textarea(placeholder="Write a message…")
+            .props(
+                f"autogrow outlined dense rounded maxlength={MESSAGE_TEXT_MAX} "
+                "input-class='max-h-40' data-testid=message-input"
+            )
+            .mark("message-input")
+            .classes("flex-1")
+            # Enter that confirms an input method's candidate (Japanese, Chinese, ...) must not send:
+            # one of the three allowed one-line guards (tests/test_no_javascript.py).
+            .on("keydown.enter.exact.prevent", self._send, js_handler="(e) => { if (!e.isComposing) emit(); }")
+        )
 
     def set_locked(self, locked: bool) -> None:
         """A locked room: the notice instead of the composer (what was typed stays for later)."""

@@ -1,0 +1,136 @@
+"""An open room page in step with the room: every change reaches it through the room's feed.
+
+It subscribes before the history loads and holds what arrives meanwhile, then applies each
+event to the page's parts; duplicates are dropped by id, so nothing falls between and nothing
+shows twice. After a gap (a socket that came back, a bus that reconnected) it reloads what may
+have been missed from the database.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from nicegui import background_tasks, ui
+from nicegui import context as ui_context
+
+from chat_ui.page_frame import PageFrame
+from chat_ui.room.actions import RoomActions
+from chat_ui.room.composer import Composer
+from chat_ui.room.header import RoomHeader
+from chat_ui.room.message_list import MessageList
+from models.message import MessagePage
+from models.room import RoomState
+from services import rooms
+from services.database import DATABASE_DOWN
+from services.errors import NotFound
+from services.events import (
+    GuestRemoved,
+    MessageCreated,
+    MessageDeleted,
+    Resync,
+    RoomDeleted,
+    RoomEvent,
+    RoomUpdated,
+    room_channel,
+)
+
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 2.0
+
+
+class LiveRoom:
+    def __init__(
+        self, frame: PageFrame, actions: RoomActions, *, header: RoomHeader, messages: MessageList, composer: Composer
+    ) -> None:
+        self._frame, self._actions = frame, actions
+        self._header, self._messages, self._composer = header, messages, composer
+        self._waiting: list[RoomEvent] | None = []  # None once the history is shown
+        self._room_updates = 0  # room.updated events applied, so that a slower reload never undoes one
+
+    async def open(self) -> None:
+        """Subscribe, load the newest messages, then apply what arrived meanwhile."""
+        slug = self._actions.room.slug
+        await self._frame.context.feeds.subscribe(room_channel(slug), self._receive)
+        client = ui_context.client
+        await client.connected(timeout=15)
+        self._messages.timezone = await browser_timezone()
+        self._messages.show_page(await first_page(self._actions.load_page))
+        waiting, self._waiting = self._waiting or [], None
+        for event in waiting:
+            self._apply(event)
+        self._composer.focus()
+        # A socket that dropped and came back may have missed events: NiceGUI replays what it
+        # queued, and this closes any remaining gap from the database.
+        client.on_connect(self.catch_up)
+
+    def _receive(self, event: RoomEvent) -> None:
+        # Synchronous on purpose: an async callback would cost a task per viewer per message.
+        if self._waiting is not None:
+            self._waiting.append(event)
+        else:
+            self._apply(event)
+
+    def _apply(self, event: RoomEvent) -> None:
+        me, room = self._actions.me, self._actions.room
+        if isinstance(event, MessageCreated):
+            self._messages.add(event.message, own=event.message.author.id == me)
+        elif isinstance(event, MessageDeleted):
+            self._messages.remove(event.message_id)
+        elif isinstance(event, RoomUpdated):
+            self._room_updates += 1
+            self._show_room(event.room)
+        elif isinstance(event, Resync):
+            background_tasks.create(self.catch_up(), name="catch up after a bus gap", context=self._messages.container)
+        elif isinstance(event, GuestRemoved) and event.guest_id == me:
+            self._frame.leave_with_notice(f"You were removed from {room.name} by a moderator.")
+        elif isinstance(event, RoomDeleted):
+            self._frame.leave_with_notice(f"{room.name} was deleted by a moderator.")
+
+    async def catch_up(self) -> None:
+        """Fetch what was missed from the database: the messages, and the room itself (renamed or
+        locked meanwhile; deleted: back to the list)."""
+        updates_before = self._room_updates
+        try:
+            current = await self._frame.context.db.run(rooms.get_room, slug=self._actions.room.slug)
+        except NotFound:
+            self._frame.leave_with_notice(f"{self._actions.room.name} was deleted by a moderator.")
+            return
+        if self._room_updates == updates_before:  # else a newer room.updated arrived during the read
+            self._show_room(current)
+        await self._messages.catch_up()
+
+    def _show_room(self, room: RoomState) -> None:
+        self._actions.room = room
+        self._header.show(room)
+        self._composer.set_locked(room.locked)
+        ui.page_title(room.name)
+
+
+async def first_page(load: Callable[[int | None, int | None], Awaitable[MessagePage]]) -> MessagePage:
+    """The newest messages; while the database is unreachable, say so and keep trying."""
+    notice = None
+    while True:
+        try:
+            page = await load(None, None)
+        except DATABASE_DOWN as error:
+            log.warning("cannot load a room's history: %s", str(error).splitlines()[0])
+            if notice is None:
+                notice = ui.notification(
+                    "Cannot reach the database; retrying…", type="warning", spinner=True, timeout=None
+                )
+            await asyncio.sleep(RETRY_SECONDS)
+            continue
+        if notice is not None:
+            notice.dismiss()
+        return page
+
+
+async def browser_timezone() -> ZoneInfo:
+    """Times are shown in the reader's own zone; UTC if the browser does not say."""
+    try:
+        # One of the three allowed reads of a browser fact (tests/test_no_javascript.py).
+        name = await ui.run_javascript("return Intl.DateTimeFormat().resolvedOptions().timeZone", timeout=3)
+        return ZoneInfo(str(name))
+    except (TimeoutError, ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

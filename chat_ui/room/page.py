@@ -1,0 +1,50 @@
+"""`/rooms/{slug}`: a room's messages, live, with the composer. Wiring only: data goes down into
+the parts (header, message list, composer), intents come up to RoomActions, which calls the
+services, and LiveRoom applies every change that arrives on the room's feed."""
+
+from nicegui import ui
+
+from chat_ui.page_frame import PageFrame
+from chat_ui.room.actions import RoomActions
+from chat_ui.room.composer import Composer
+from chat_ui.room.header import RoomHeader
+from chat_ui.room.live import LiveRoom
+from chat_ui.room.message_list import MessageList
+from services import rooms
+from services.errors import NotFound
+
+
+async def room_page(frame: PageFrame, slug: str) -> None:
+    try:
+        room = await frame.context.db.run(rooms.get_room, slug=slug)
+    except NotFound:
+        _not_found(slug)
+        return
+    ui.page_title(room.name)
+    ui.query(".nicegui-content").classes("p-0 h-[calc(100dvh-var(--chat-header,52px))] flex-nowrap gap-0")
+    actions = RoomActions(frame, room)
+    with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
+        header = RoomHeader(room, owner=actions.is_owner, on_leave=actions.leave, on_lock=actions.set_locked)
+        messages = MessageList(load=actions.load_page, room_name=room.name, actions=actions.row_actions())
+        composer = Composer(
+            on_send=actions.send_text,
+            on_image=actions.send_image,
+            max_upload_bytes=frame.context.app.settings.max_upload_bytes,
+        )
+        composer.set_locked(room.locked)
+    await LiveRoom(frame, actions, header=header, messages=messages, composer=composer).open()
+
+
+def _not_found(slug: str) -> None:
+    ui.page_title("Room not found")
+    with ui.column().classes("w-full items-center py-24 gap-3 text-center"):
+        ui.icon("travel_explore", size="64px").classes("text-slate-300")
+        ui.label("This room does not exist").classes("text-2xl font-semibold").props("data-testid=not-found").mark(
+            "not-found"
+        )
+        ui.label(f"There is no room called “{slug}”. It may have been deleted, or the link is mistyped.").classes(
+            "text-slate-500 max-w-md"
+        )
+        ui.button("Back to all rooms", icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
+            "unelevated no-caps rounded"
+        )
