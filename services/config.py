@@ -1,8 +1,9 @@
 """Settings, read once from CHAT_* environment variables and command-line flags (a flag wins)."""
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,7 +26,17 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     max_upload_mb: Annotated[float, Field(gt=0, le=1024)] = 10
     rate_limit: str = "20/10s"
+    # Messages and uploads from one client address, whatever guests it uses (fresh guests must not
+    # multiply the per-guest budget). Generous: several people behind one office NAT share it.
+    address_rate_limit: str = "60/10s"
+    guest_rate_limit: str = "30/10min"  # guests one client address may create (CONTRACT §8)
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    # Proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
+    trusted_proxies: str = ""
+    public_url: str | None = None  # e.g. https://chat.example.org: cookies are Secure when https
+    log_format: Literal["text", "json"] = "text"
+    image_workers: Annotated[int, Field(ge=1, le=32)] = 2  # images decoded at once, each in its own process
 
     @field_validator("database_url")
     @classmethod
@@ -55,15 +66,34 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported Redis URL scheme {scheme or url!r}: use redis://host:6379/0")
         return None if scheme == "memory" else url
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "address_rate_limit", "guest_rate_limit")
     @classmethod
     def _rate_limit_format(cls, value: str) -> str:
         if value.strip().lower() == "off":
             return "off"
         match = RATE_LIMIT_PATTERN.match(value.lower())
         if not match or int(match.group(1)) < 1 or (match.group(2) and int(match.group(2)) < 1):
-            raise ValueError(f"{value!r} is not a rate like '20/10s', '60/1m' or 'off'")
+            raise ValueError(f"{value!r} is not a rate like '20/10s', '30/10min' or 'off'")
         return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network like 10.0.0.0/8") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// address")
+        return value.rstrip("/")
 
     @field_validator("storage_secret", "admin_token")
     @classmethod
@@ -95,13 +125,23 @@ class Settings(BaseSettings):
 
     @property
     def rate_limit_per_seconds(self) -> tuple[int, float] | None:
-        """(burst, seconds) of the rate limit, or None when it is off."""
-        if self.rate_limit == "off":
-            return None
-        match = RATE_LIMIT_PATTERN.match(self.rate_limit.lower())
-        assert match is not None
-        amount, number, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
-        return amount, float(number * (60 if unit.startswith("m") else 1))
+        """(burst, seconds) of the per-guest message rate limit, or None when it is off."""
+        return parse_rate(self.rate_limit)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = filter(None, (item.strip() for item in self.trusted_proxies.split(",")))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+
+
+def parse_rate(value: str) -> tuple[int, float] | None:
+    """(burst, seconds) of a validated rate like '20/10s' or '30/10min', or None for 'off'."""
+    if value == "off":
+        return None
+    match = RATE_LIMIT_PATTERN.match(value.lower())
+    assert match is not None
+    amount, number, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
+    return amount, float(number * (60 if unit.startswith("m") else 1))
 
 
 def load_settings(**overrides: object) -> Settings:
