@@ -11,6 +11,8 @@ from models.base import UTCDateTime, utcnow
 ROOM_NAME_MAX = 64
 ROOM_DESCRIPTION_MAX = 500
 ROOM_SLUG_MAX = 80
+ROOM_PAGE_DEFAULT = 50  # rooms per page of the room list (GET /rooms, the page `/`)
+ROOM_PAGE_MAX = 100
 
 
 class Room(SQLModel, table=True):
@@ -82,3 +84,11 @@ class RoomState(RoomPublic):
     # Defaults, so that events from an instance that predates these fields still validate.
     owner_id: int | None = None  # the guest who created it, who moderates it
     locked: bool = False  # read-only: set by the owner or an admin
+
+
+class RoomPage(BaseModel):
+    """One page of the room list, most recent activity first, and the cursor of the next page
+    (None on the last one). The cursor is opaque to callers: pass it back as `before`."""
+
+    rooms: list[RoomState]
+    next_cursor: str | None

@@ -6,16 +6,27 @@ run it with `Database.run`, which publishes the event once the transaction has c
 
 import re
 import unicodedata
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, select
 
-from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, Membership, Room, RoomRemoval, RoomState
+from models.room import (
+    ROOM_DESCRIPTION_MAX,
+    ROOM_NAME_MAX,
+    ROOM_PAGE_DEFAULT,
+    ROOM_PAGE_MAX,
+    Membership,
+    Room,
+    RoomPage,
+    RoomRemoval,
+    RoomState,
+)
 from services.database import send_event_on_commit
-from services.errors import Conflict, Forbidden, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.events import RoomCreated, RoomUpdated
 from services.text import checked_text
 
@@ -70,6 +81,67 @@ def list_rooms(*, session: Session) -> list[RoomState]:
         .order_by(col(Room.last_activity_at).desc(), col(Room.id).desc())
     ).all()
     return [_state(room, member_count=count) for room, count in rows]
+
+
+def page_rooms(
+    *, session: Session, limit: int = ROOM_PAGE_DEFAULT, before: str | None = None, query: str = ""
+) -> RoomPage:
+    """A page of public rooms, most recent activity first (ties: newest id first), whose names
+    contain `query` (ignoring case), older than the cursor `before`.
+
+    Keyset paging on (last_activity_at, id): a room that gets a message while someone pages moves
+    above the cursor, so paging on shows no room twice and skips none of the others (OFFSET would
+    do both)."""
+    if not 1 <= limit <= ROOM_PAGE_MAX:
+        raise InvalidInput(f"limit must be between 1 and {ROOM_PAGE_MAX}")
+    if "\x00" in query:  # PostgreSQL cannot even receive it
+        raise InvalidInput("the filter must not contain a NUL character")
+    member_count = select(func.count()).where(Membership.room_id == Room.id).correlate(Room).scalar_subquery()
+    statement = select(Room, member_count).where(col(Room.is_private).is_(False))
+    if key := name_key(query.strip()):
+        statement = statement.where(col(Room.name_key).contains(key, autoescape=True))
+    if before is not None:
+        activity, room_id = parse_room_cursor(before)
+        statement = statement.where(
+            or_(
+                col(Room.last_activity_at) < activity,
+                and_(col(Room.last_activity_at) == activity, col(Room.id) < room_id),
+            )
+        )
+    rows = session.exec(
+        statement.order_by(col(Room.last_activity_at).desc(), col(Room.id).desc()).limit(limit + 1)
+    ).all()
+    shown = rows[:limit]
+    last = shown[-1][0] if len(rows) > limit else None
+    return RoomPage(
+        rooms=[_state(room, member_count=count) for room, count in shown],
+        next_cursor=room_cursor(last) if last is not None else None,
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"(\d{1,18})_(\d{1,19})")
+
+
+def room_cursor(room: Room) -> str:
+    """`<last activity in microseconds since 1970>_<id>`: exact (no rounding through text), and
+    safe in a URL without escaping."""
+    assert room.id is not None
+    micros = (room.last_activity_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}_{room.id}"
+
+
+def parse_room_cursor(cursor: str) -> tuple[datetime, int]:
+    match = _CURSOR.fullmatch(cursor)
+    if match is None:
+        raise InvalidInput("before must be a cursor from X-Next-Cursor (or the Link header) of the previous page")
+    micros, room_id = int(match[1]), int(match[2])
+    try:
+        if room_id >= 2**63:
+            raise OverflowError
+        return _EPOCH + timedelta(microseconds=micros), room_id
+    except OverflowError:
+        raise InvalidInput("before is out of range: use the cursor of the previous page") from None
 
 
 def get_room(*, session: Session, slug: str) -> RoomState:
