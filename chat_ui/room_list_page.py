@@ -1,4 +1,5 @@
-"""`/`: every public room, live, and a form to create one."""
+"""`/`: the public rooms, most recent activity first, a page at a time as the visitor scrolls,
+narrowed by a filter box, kept current live; and a form to create a room."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -7,9 +8,10 @@ from nicegui import ui
 
 from chat_ui.forms import problem_of, sentence
 from chat_ui.page_frame import PageFrame
-from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPublic, RoomState
+from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPage, RoomPublic, RoomState
 from services import rooms
-from services.errors import Conflict, InvalidInput
+from services.database import DATABASE_DOWN
+from services.errors import Conflict, InvalidInput, NotFound
 from services.events import (
     ROOMS_CHANNEL,
     Resync,
@@ -20,6 +22,11 @@ from services.events import (
     RoomUpdated,
 )
 
+FILTER_DEBOUNCE_MS = 300  # the filter asks the server once typing pauses, not at every key
+
+PageLoader = Callable[[str | None, str], Awaitable[RoomPage]]  # (cursor, filter) -> the next page
+RoomFetcher = Callable[[str], Awaitable[RoomState]]  # slug -> the room as it is now
+
 
 async def room_list_page(frame: PageFrame) -> None:
     context = frame.context
@@ -27,6 +34,12 @@ async def room_list_page(frame: PageFrame) -> None:
     async def create(name: str, description: str) -> None:
         room = await context.db.run(rooms.create_room, owner_id=frame.guest.id, name=name, description=description)
         ui.navigate.to(f"/rooms/{room.slug}")
+
+    async def load(before: str | None, query: str) -> RoomPage:
+        return await context.db.run_read(rooms.page_rooms, before=before, query=query)
+
+    async def fetch(slug: str) -> RoomState:
+        return await context.db.run_read(rooms.get_room, slug=slug)
 
     dialog = CreateRoomDialog(on_create=create)
     with ui.column().classes("w-full max-w-3xl mx-auto px-4 py-6 gap-4"):
@@ -38,58 +51,173 @@ async def room_list_page(frame: PageFrame) -> None:
             ui.button("New room", icon="add", on_click=dialog.open).props(
                 "unelevated no-caps rounded data-testid=create-room-button"
             ).mark("create-room-button")
-        cards = RoomCards(reload=lambda: context.db.run(rooms.list_rooms))
+        filter_box = (
+            ui.input(placeholder="Filter rooms by name")
+            .props(f"outlined dense clearable debounce={FILTER_DEBOUNCE_MS} maxlength=64 data-testid=room-filter")
+            .mark("room-filter")
+            .classes("w-full")
+        )
+        with filter_box.add_slot("prepend"):
+            ui.icon("search")
+        cards = RoomCards(load=load, fetch=fetch)
+        filter_box.on_value_change(lambda event: cards.filter(event.value or ""))
     await context.feeds.subscribe(ROOMS_CHANNEL, cards.apply)  # subscribe first, then load: nothing falls between
-    cards.show(await context.db.run(rooms.list_rooms))
+    await cards.load_more()
+
+
+def _key(room: RoomPublic) -> tuple[datetime, int]:
+    """The list's order, as the server sorts it: latest activity, then the newer room first."""
+    return (room.last_message_at or room.created_at, room.id)
 
 
 class RoomCards:
-    """Every public room, most recent activity first, kept current by the room list's events.
-    A few cards that change rarely (activity is throttled): re-rendered whole, which is cheaper than
-    bookkeeping."""
+    """The rooms loaded so far, page after page as the visitor scrolls to the end, plus the ones
+    events bring. One card per room, replaced and moved on its own when the room changes: a page
+    of hundreds of rooms is not re-rendered for every message somewhere.
 
-    def __init__(self, *, reload: Callable[[], Awaitable[list[RoomState]]]) -> None:
-        self._reload = reload
+    Which rooms belong: those of the pages loaded, and those an event puts above the last one
+    loaded (new activity always does). A room that sorts below it is left for a later page, so
+    scrolling on never shows a room twice nor skips one."""
+
+    def __init__(self, *, load: PageLoader, fetch: RoomFetcher) -> None:
+        self._load, self._fetch = load, fetch
+        self._query = ""
+        self._generation = 0  # a new filter starts a new generation: pages of older ones are dropped
         self._known: dict[int, RoomPublic] = {}
+        self._cards: dict[int, ui.element] = {}
+        self._cursor: str | None = None
+        self._floor: tuple[datetime, int] | None = None  # the last room loaded from a page
+        self._complete = False
+        self._pages = 0
+        self._loading = False
+        self._early: dict[int, RoomPublic] = {}
         self._column = ui.column().classes("w-full gap-3").props("data-testid=room-list").mark("room-list")
+        self._footer = ui.column().classes("w-full items-center")
 
-    def show(self, listed: list[RoomState]) -> None:
-        for room in listed:
-            self._known.setdefault(room.id, room)  # an event that arrived during the load is newer
-        self._render()
+    async def load_more(self) -> None:
+        """The next page, below the rooms shown (or the first one)."""
+        if self._loading or self._complete:
+            return
+        self._loading, generation = True, self._generation
+        try:
+            page = await self._load(self._cursor, self._query)
+        except DATABASE_DOWN:
+            ui.notify("More rooms could not be loaded: the server cannot reach its database.", type="negative")
+            return
+        finally:
+            self._loading = False
+        if generation != self._generation:  # the filter changed while this page was on its way
+            return
+        for room in page.rooms:
+            if room.id not in self._known:  # an event that arrived during the load is newer
+                self._put(room)
+        if page.rooms:
+            self._floor = _key(page.rooms[-1])
+        self._cursor, self._complete = page.next_cursor, page.next_cursor is None
+        self._pages += 1
+        early, self._early = self._early, {}
+        for room in early.values():  # what events said while the first page was on its way
+            self._offer(room)
+        self._render_footer()
+
+    async def filter(self, query: str) -> None:
+        """Start again from the first page, showing only rooms whose name contains `query`."""
+        self._query = query.strip()
+        await self._restart()
 
     async def apply(self, event: RoomEvent) -> None:
-        known = self._known
         if isinstance(event, RoomCreated | RoomUpdated):
-            known[event.room.id] = event.room
+            self._offer(event.room)
         elif isinstance(event, RoomActivity):
-            room = next((room for room in known.values() if room.slug == event.room), None)
-            if room is None:
-                return
-            known[room.id] = room.model_copy(update={"last_message_at": event.last_message_at})
+            await self._on_activity(event)
         elif isinstance(event, RoomDeleted):
-            for room_id in [room_id for room_id, room in known.items() if room.slug == event.room]:
-                del known[room_id]
+            for room_id in [room_id for room_id, room in self._known.items() if room.slug == event.room]:
+                self._drop(room_id)
+            self._render_footer()
         elif isinstance(event, Resync):  # the bus had a gap: start again from the database
-            known.clear()
-            self.show(await self._reload())
+            await self._restart()
+
+    async def _on_activity(self, event: RoomActivity) -> None:
+        room = next((room for room in self._known.values() if room.slug == event.room), None)
+        if room is not None:
+            self._offer(room.model_copy(update={"last_message_at": event.last_message_at}))
             return
-        self._render()
+        try:  # a room from further down the list: it comes to the top now
+            fetched = await self._fetch(event.room)
+        except (NotFound, *DATABASE_DOWN):
+            return
+        self._offer(fetched)
 
-    def _render(self) -> None:
-        self._column.clear()
+    def _offer(self, room: RoomPublic) -> None:
+        """Show, move or drop a room that an event says has changed."""
+        if self._floor is None and not self._complete:  # before the first page: sort it out after it
+            self._early[room.id] = room
+            return
+        matches = not room.is_private and rooms.name_key(self._query) in rooms.name_key(room.name)
+        if not matches:
+            if room.id in self._known:  # renamed out of the filter, or made private
+                self._drop(room.id)
+        elif room.id in self._known or self._complete or (self._floor is not None and _key(room) >= self._floor):
+            self._put(room)
+        self._render_footer()
+
+    async def _restart(self) -> None:
+        self._generation += 1
+        for room_id in list(self._known):
+            self._drop(room_id)
+        self._cursor, self._floor, self._complete, self._pages, self._loading = None, None, False, 0, False
+        self._early.clear()
+        self._footer.clear()
+        await self.load_more()
+
+    def _put(self, room: RoomPublic) -> None:
+        """Add or replace the room's card, in its place in the order."""
+        if room.id in self._cards:
+            self._cards.pop(room.id).delete()
+        self._known[room.id] = room
+        above = sum(1 for other in self._known.values() if _key(other) > _key(room))
         with self._column:
-            if not self._known:
-                with ui.card().classes("w-full items-center py-10 text-slate-500"):
-                    ui.icon("forum", size="48px").classes("text-slate-300")
-                    ui.label("No rooms yet. Create the first one!")
-            for room in sorted(self._known.values(), key=_activity, reverse=True):
-                _room_card(room)
+            card = _room_card(room)
+        card.move(self._column, target_index=above)
+        self._cards[room.id] = card
+
+    def _drop(self, room_id: int) -> None:
+        self._known.pop(room_id, None)
+        if (card := self._cards.pop(room_id, None)) is not None:
+            card.delete()
+
+    def _render_footer(self) -> None:
+        """Below the cards: what triggers the next page, or why the list ends where it does."""
+        self._footer.clear()
+        with self._footer:
+            if not self._complete:
+                # A fresh QIntersection after every page: it reports "visible" as soon as it is
+                # mounted in view, so a tall window keeps loading until the end is out of view.
+                with ui.element("q-intersection").classes("w-full min-h-[3rem]").on("visibility", self._on_end_seen):
+                    ui.button("More rooms", on_click=self.load_more).props(
+                        "flat no-caps color=primary data-testid=room-list-more"
+                    ).classes("w-full")
+            elif not self._known:
+                _empty_state(self._query)
+            elif self._pages > 1:
+                ui.label(f"That's all {len(self._known)} rooms.").classes("text-sm text-slate-400 py-2").props(
+                    "data-testid=room-list-end"
+                ).mark("room-list-end")
+
+    async def _on_end_seen(self, event: object) -> None:
+        if getattr(event, "args", False) is True:
+            await self.load_more()
 
 
-def _room_card(room: RoomPublic) -> None:
+def _empty_state(query: str) -> None:
+    with ui.card().props("flat bordered").classes("w-full items-center py-10 text-slate-500"):
+        ui.icon("search_off" if query else "forum", size="48px").classes("text-slate-300")
+        ui.label(f"No room matches “{query}”." if query else "No rooms yet. Create the first one!")
+
+
+def _room_card(room: RoomPublic) -> ui.link:
     with (
-        ui.link(target=f"/rooms/{room.slug}").classes("w-full no-underline text-inherit"),
+        ui.link(target=f"/rooms/{room.slug}").classes("w-full no-underline text-inherit") as link,
         ui.card()
         .props("flat bordered data-testid=room-item")
         .mark("room-item")
@@ -108,6 +236,7 @@ def _room_card(room: RoomPublic) -> None:
             members = "member" if room.member_count == 1 else "members"
             ui.label(f"{room.member_count} {members}")
             ui.label(_when(room.last_message_at) if room.last_message_at else "no messages yet")
+    return link
 
 
 class CreateRoomDialog:
@@ -150,10 +279,6 @@ class CreateRoomDialog:
             self._name.error = sentence(error.detail)
             return
         self._dialog.close()
-
-
-def _activity(room: RoomPublic) -> datetime:
-    return room.last_message_at or room.created_at
 
 
 def _when(moment: datetime) -> str:

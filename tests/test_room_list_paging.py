@@ -250,6 +250,7 @@ def test_the_room_list_loads_more_as_the_visitor_scrolls(on_crowded: PageOpener)
     names = room_names(page)
     assert names == [f"Room {n:03} {'Zebra crossing' if n == 7 else 'talk'}" for n in reversed(range(120))]
     expect(page.get_by_test_id("room-list-end")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "room-list-1280-end.png"))
 
 
 def test_the_filter_box_narrows_the_list_as_you_type(on_crowded: PageOpener) -> None:
