@@ -3,15 +3,16 @@
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import admin, guests, health, media, rooms
 from api.body_limit import BodySizeLimit
+from api.errors import operation_id, validation_failed
 from api.instance_header import InstanceHeader
 from services.context import AppContext
 from services.database import DATABASE_DOWN
 from services.errors import ServiceError
-from services.rate_limit import RateLimited
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -19,11 +20,12 @@ log = logging.getLogger(__name__)
 
 def install(app: FastAPI, context: AppContext) -> None:
     app.state.chat = context
-    app.include_router(guests.router, prefix=API_PREFIX)
-    app.include_router(rooms.router, prefix=API_PREFIX)
-    app.include_router(admin.router, prefix=API_PREFIX)
-    app.include_router(health.router)
-    app.include_router(media.router)
+    # NiceGUI creates the FastAPI app itself, so operationIds are set where the routers join it.
+    for router, prefix in ((guests.router, API_PREFIX), (rooms.router, API_PREFIX), (admin.router, API_PREFIX)):
+        app.include_router(router, prefix=prefix, generate_unique_id_function=operation_id)
+    app.include_router(health.router, generate_unique_id_function=operation_id)
+    app.include_router(media.router, generate_unique_id_function=operation_id)
+    app.add_exception_handler(RequestValidationError, validation_failed)  # type: ignore[arg-type]
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
     for error in DATABASE_DOWN:
         app.add_exception_handler(error, _database_unavailable)
@@ -32,7 +34,9 @@ def install(app: FastAPI, context: AppContext) -> None:
 
 
 async def _service_error(_request: Request, error: ServiceError) -> JSONResponse:
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    # Any refusal that knows when to try again says so: RateLimited (429), image_pool.Busy (503).
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
 
 

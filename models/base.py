@@ -3,12 +3,20 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class TrimmedInput(BaseModel):
+    """A request body whose strings are trimmed before their lengths are checked, as the services'
+    text rule (services.text) does: the lengths in the schema are then the lengths that hold."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Column, Field, SQLModel
 
-from models.base import UTCDateTime, utcnow
+from models.base import TrimmedInput, UTCDateTime, utcnow
 
 DISPLAY_NAME_MAX = 32
 
@@ -19,12 +19,13 @@ class Guest(SQLModel, table=True):
     banned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
-class GuestCreate(BaseModel):
-    display_name: str | None = None  # None: a generated name like "Guest 4821"
+class GuestCreate(TrimmedInput):
+    # None: a generated name like "Guest 4821"
+    display_name: str | None = Field(default=None, min_length=1, max_length=DISPLAY_NAME_MAX)
 
 
-class GuestUpdate(BaseModel):
-    display_name: str
+class GuestUpdate(TrimmedInput):
+    display_name: str = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
 
 
 class GuestPublic(BaseModel):

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ForeignKey, Index, Integer
 from sqlmodel import Column, Field, SQLModel
 
-from models.base import UTCDateTime, utcnow
+from models.base import TrimmedInput, UTCDateTime, utcnow
 from models.guest import GuestPublic
 from models.image import ImagePublic
 
@@ -37,8 +37,8 @@ class Message(SQLModel, table=True):
     )
 
 
-class MessageCreate(BaseModel):
-    text: str
+class MessageCreate(TrimmedInput):
+    text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
 
 
 class MessagePublic(BaseModel):

@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from sqlalchemy import ForeignKey, Index, Integer
 from sqlmodel import Column, Field, SQLModel
 
-from models.base import UTCDateTime, utcnow
+from models.base import TrimmedInput, UTCDateTime, utcnow
 
 ROOM_NAME_MAX = 64
 ROOM_DESCRIPTION_MAX = 500
@@ -55,16 +55,16 @@ class RoomRemoval(SQLModel, table=True):
     removed_by: str = Field(max_length=80)  # "admin" or "guest:<id>": an owner cannot undo an admin
 
 
-class RoomCreate(BaseModel):
-    name: str
-    description: str = ""
+class RoomCreate(TrimmedInput):
+    name: str = Field(min_length=1, max_length=ROOM_NAME_MAX)
+    description: str = Field(default="", max_length=ROOM_DESCRIPTION_MAX)
 
 
-class RoomUpdate(BaseModel):
+class RoomUpdate(TrimmedInput):
     """What a moderator may change about a room; fields left out stay as they are."""
 
-    name: str | None = None
-    description: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=ROOM_NAME_MAX)
+    description: str | None = Field(default=None, max_length=ROOM_DESCRIPTION_MAX)
 
 
 class RoomPublic(BaseModel):
