@@ -120,19 +120,34 @@ def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[
 
     Storage.path = storage_path  # in case NiceGUI was imported earlier (tests do)
 
-    import api
-    import chat_ui
+    import logging
 
+    import api
+    import api.operations
+    import chat_ui
+    import chat_ui.open_views
+    from services import logs, metrics
+
+    logs.configure(log_format=context.settings.log_format, instance=context.instance_id)
+    log = logging.getLogger("chat")
     api.install(app, context)
+    api.operations.install(app, context, title="Chat API")  # /metrics, /docs, headers, cookies
     chat_ui.register(context)
+    chat_ui.open_views.install()
+    metrics.watch_pool(context.db.engine.pool)
     host = context.settings.host
 
     async def announce() -> None:
         await context.start()
+        log.info("start-up", extra={"url": f"http://{host}:{port}", "database": context.db.dialect})
         print(f"Chat is serving on http://{host}:{port}", flush=True)
 
+    async def stop() -> None:
+        log.info("shutdown")
+        await context.stop()
+
     app.on_startup(announce)
-    app.on_shutdown(context.stop)
+    app.on_shutdown(stop)
     chat_ui.collector.install()  # see chat_ui/collector.py: fewer, shorter collector pauses
     ui.run(
         host=host,
@@ -142,10 +157,13 @@ def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[
         reload=False,
         show=False,
         show_welcome_message=False,
-        fastapi_docs={"title": "Chat API", "version": "1"},
-        # Browser sessions (the guest's identity) outlive browser restarts: a year, renewed on each visit.
-        session_middleware_kwargs={"max_age": 365 * 24 * 3600, "same_site": "lax"},
+        # No fastapi_docs: api/docs.py serves /docs without a CDN. No session_middleware_kwargs:
+        # api/operations.py adds the session middleware, inside the one that flags its cookie.
+        log_config=None,  # uvicorn's records go through services/logs.py like everyone else's
         reconnect_timeout=10,  # a phone switching networks keeps its page instead of reloading it
+        # The app reads X-Forwarded-* itself, believing only CHAT_TRUSTED_PROXIES (services/client_address.py);
+        # uvicorn's own rewrite would believe them from any local peer and so bypass per-address limits.
+        proxy_headers=False,
         # window_size switches native mode on by itself, so it is only passed for the desktop window.
         **({"native": True, "window_size": (1100, 760)} if native else {}),
     )

@@ -20,11 +20,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from services import metrics
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +126,16 @@ class EventBus:
     async def publish(self, channel: str, event: Event) -> bool:
         """Send `event` to every subscriber of `channel` in every process; False if the transport
         is down (logged), never an exception. A TypeError for what JSON cannot carry is a bug."""
-        payload = json.dumps(event)
+        event_type = str(event.get("type", "unknown"))
+        # Stamped for the receivers' bus-lag histogram, and taken off again before delivery.
+        payload = json.dumps({**event, metrics.SENT_AT: time.time()})
         try:
             await self.transport.publish(channel, payload)
         except TransportUnavailable as error:
+            metrics.BUS_PUBLISH_FAILED.labels(type=event_type).inc()
             log.warning("event not published on %s: %s", channel, error)
             return False
+        metrics.BUS_PUBLISHED.labels(type=event_type).inc()
         return True
 
     @contextlib.asynccontextmanager
@@ -178,12 +185,24 @@ class EventBus:
                         subscription.deliver(GAP)
                 continue
             channel, payload = item
-            for subscription in list(self._subscribers.get(channel, ())):
-                try:
-                    subscription.deliver(json.loads(payload))  # a copy of its own for each subscriber
-                except ValueError:
-                    log.warning("ignored a malformed event on %s", channel)
-                    break
+            try:
+                event = _decode(payload)
+            except ValueError:
+                log.warning("ignored a malformed event on %s", channel)
+                continue
+            metrics.count_received(str(event.get("type", "unknown")), event.pop(metrics.SENT_AT, None))
+            for index, subscription in enumerate(list(self._subscribers.get(channel, ()))):
+                # A copy of its own for each subscriber: one may change what it received.
+                subscription.deliver(event if index == 0 else _decode(payload, strip=True))
+
+
+def _decode(payload: Payload, *, strip: bool = False) -> Event:
+    event = json.loads(payload)
+    if not isinstance(event, dict):
+        raise ValueError("an event is a JSON object")
+    if strip:
+        event.pop(metrics.SENT_AT, None)
+    return event
 
 
 class MemoryTransport:
@@ -224,6 +243,7 @@ class RedisTransport:
     client with short timeouts for PUBLISH and PING, so that an outage cannot stall a sender."""
 
     RECONNECT_MAX_DELAY = 2.0
+    HEALTH_RECONNECT_WAIT = 1.0  # how long /healthz waits for a reconnect it asked for
 
     def __init__(self, url: str, *, prefix: str = "chat") -> None:
         self.url = url
@@ -234,6 +254,10 @@ class RedisTransport:
         self._connection: Any = None
         self._lock = asyncio.Lock()  # SUBSCRIBE and UNSUBSCRIBE never interleave with a reconnect
         self._last_error = "not connected yet"
+        # Health checks wake the reconnect loop instead of waiting out its back-off, so that
+        # /healthz reports a recovered Redis within a second, not after the next scheduled try.
+        self._retry_now = asyncio.Event()
+        self._subscribed = asyncio.Event()
 
     @property
     def instances_channel(self) -> str:
@@ -296,6 +320,12 @@ class RedisTransport:
         except (RedisError, OSError) as error:
             return f"redis unreachable: {error}"
         if self._subscriber is None:
+            # Redis answers but the subscription is still down: try it now rather than report
+            # the state of the last attempt.
+            self._retry_now.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._subscribed.wait(), self.HEALTH_RECONNECT_WAIT)
+        if self._subscriber is None:
             return f"redis subscription down: {self._last_error}"
         return "ok"
 
@@ -321,11 +351,13 @@ class RedisTransport:
         """Wait, backing off, until connected again."""
         delay = 0.1
         while True:
+            self._retry_now.clear()  # a health check from now on asks for another attempt
             try:
                 await self._open()
             except (RedisError, OSError) as error:
                 self._last_error = str(error) or type(error).__name__
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._retry_now.wait(), delay)
                 delay = min(delay * 2, self.RECONNECT_MAX_DELAY)
                 continue
             log.warning("Redis bus connected")
@@ -347,10 +379,12 @@ class RedisTransport:
                 await connection.aclose()
                 raise
             self._subscriber, self._connection = subscriber, connection
+            self._subscribed.set()
 
     async def _drop(self) -> None:
         subscriber, connection = self._subscriber, self._connection
         self._subscriber = self._connection = None
+        self._subscribed.clear()
         with contextlib.suppress(Exception):
             if subscriber is not None:
                 await subscriber.aclose()

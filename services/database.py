@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
+from services import metrics
 from services.bus import EventBus
 
 T = TypeVar("T")
@@ -110,6 +111,7 @@ class Database:
         """Call fn(session=..., **kwargs) in a worker thread and commit; any exception rolls
         everything back. Then publish the events fn queued, then run its after-commit work."""
         result, events, after_commit = await anyio.to_thread.run_sync(partial(self._commit, fn, kwargs))
+        metrics.count_committed(events)
         for channel, payload in events:
             await self.bus.publish(channel, payload)
         for what, work in after_commit:

@@ -1,0 +1,64 @@
+"""Logging, set up once at start: readable lines by default, one JSON object per line with
+CHAT_LOG_FORMAT=json (for a log collector), every line naming the instance that wrote it.
+
+Events pass their structured fields as `extra=` (log.info("request", extra={"status": 200, ...})):
+the JSON formatter writes them as keys, the text formatter appends them as key=value.
+"""
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+# Attributes every LogRecord has; anything else on a record came in through `extra=`.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {key: value for key, value in vars(record).items() if key not in _STANDARD and not key.startswith("_")}
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, instance: str) -> None:
+        super().__init__()
+        self.instance = instance
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            "instance": self.instance,
+            **_fields(record),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self, instance: str) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        self.instance = instance
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        fields = " ".join(f"{key}={value}" for key, value in _fields(record).items())
+        return f"{text} {fields}" if fields else text
+
+
+def configure(*, log_format: str, instance: str, level: int = logging.INFO) -> None:
+    """Send every logger's records (uvicorn's too, which then must not configure its own) to
+    stderr in the chosen format. Calling it again replaces the earlier set-up."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(instance) if log_format == "json" else TextFormatter(instance))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # their records reach the root handler
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
