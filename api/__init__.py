@@ -5,10 +5,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from api import admin, guests, health, media, rooms
 from api.body_limit import BodySizeLimit
-from api.errors import operation_id, validation_failed
+from api.errors import operation_id, unreadable_body, validation_failed
 from api.instance_header import InstanceHeader
 from services.context import AppContext
 from services.database import DATABASE_DOWN
@@ -26,7 +27,9 @@ def install(app: FastAPI, context: AppContext) -> None:
     app.include_router(health.router, generate_unique_id_function=operation_id)
     app.include_router(media.router, generate_unique_id_function=operation_id)
     app.add_exception_handler(RequestValidationError, validation_failed)  # type: ignore[arg-type]
+    app.add_exception_handler(400, unreadable_body)
     app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _integrity_conflict)  # type: ignore[arg-type]
     for error in DATABASE_DOWN:
         app.add_exception_handler(error, _database_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=context.settings.max_upload_bytes)
@@ -38,6 +41,16 @@ async def _service_error(_request: Request, error: ServiceError) -> JSONResponse
     retry_after = getattr(error, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
+
+
+async def _integrity_conflict(request: Request, error: IntegrityError) -> JSONResponse:
+    """A constraint that no check could see coming, because a concurrent request changed the rows
+    meanwhile (say, the room was deleted while someone was being removed from it). The services lock
+    what they refer to, so this is the net under them: the transaction rolled back, and a clear 409
+    beats a 500."""
+    log.warning("conflict during %s %s: %s", request.method, request.url.path, str(error.orig).splitlines()[0])
+    detail = "something this refers to was changed or removed at the same moment; nothing was saved, reload and retry"
+    return JSONResponse({"detail": detail}, status_code=409)
 
 
 async def _database_unavailable(request: Request, error: Exception) -> Response:

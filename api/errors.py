@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
@@ -65,6 +66,15 @@ async def validation_failed(request: Request, error: RequestValidationError) -> 
     if in_path:
         return JSONResponse({"detail": _not_found(in_path[0])}, status_code=404)
     return JSONResponse({"detail": "; ".join(_describe(problem) for problem in problems)}, status_code=422)
+
+
+async def unreadable_body(request: Request, error: Exception) -> Response:
+    """FastAPI and Starlette answer 400 for a body they cannot even parse (bytes that are not UTF-8,
+    a broken multipart form). For the API that is invalid input like any other: the same 422."""
+    if request.url.path.startswith("/api/"):
+        reason = getattr(error, "detail", "") or "it could not be parsed"
+        return JSONResponse({"detail": f"body: {str(reason)[:1].lower()}{str(reason)[1:]}"}, status_code=422)
+    return await http_exception_handler(request, error)  # type: ignore[arg-type]
 
 
 def _describe(problem: dict[str, Any]) -> str:
