@@ -144,4 +144,5 @@ async def post_image(slug: str, request: Request, guest: CurrentGuest, context: 
         caption=caption,
         max_bytes=max_bytes,
         limiter=context.limiter,
+        images=context.images,
     )

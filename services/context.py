@@ -9,12 +9,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio.to_thread
 import redis
 from redis.exceptions import RedisError
 
 from services.bus import EventBus, make_bus
 from services.config import Settings
 from services.database import Database, DatabaseUnavailable
+from services.image_pool import ImageProcessor, ProcessImagePool, ThreadImageProcessor
 from services.media import LocalMediaStore, MediaStore
 from services.rate_limit import NoLimit, RateLimiter, make_limiter
 
@@ -30,14 +32,18 @@ class AppContext:
     bus: EventBus
     media: MediaStore
     storage_secret: str
+    # Decodes uploads: prepare() gives the app a pool of worker processes (CHAT_IMAGE_WORKERS).
+    images: ImageProcessor = field(default_factory=ThreadImageProcessor)
     limiter: RateLimiter = field(default_factory=NoLimit)
     # Names this process in the X-Chat-Instance header: which instance a load balancer chose.
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     async def start(self) -> None:
         await self.bus.start()
+        await anyio.to_thread.run_sync(self.images.start)  # starts the fork server: not on the loop
 
     async def stop(self) -> None:
+        self.images.stop()
         await self.bus.close()
         self.db.dispose()
 
@@ -62,6 +68,7 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
         bus=bus,
         media=LocalMediaStore(settings.effective_media_dir),
         storage_secret=_storage_secret(settings),
+        images=ProcessImagePool(settings.image_workers),
         limiter=make_limiter(
             settings.rate_limit_per_seconds, redis_url=settings.redis_url, prefix=settings.redis_prefix
         ),

@@ -20,13 +20,15 @@ from services import media as media_keys
 from services.database import Database, send_event_on_commit
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.events import MessageCreated, RoomActivity
-from services.images import ProcessedImage, check_size, process_image
+from services.image_pool import ImageProcessor, ThreadImageProcessor
+from services.images import ProcessedImage, check_header, check_size
 from services.media import MediaStore
 from services.rate_limit import NoLimit, RateLimiter
 from services.rooms import check_not_removed, ensure_membership, room_by_slug
 from services.text import checked_text
 
 NO_LIMIT = NoLimit()
+IN_THREAD = ThreadImageProcessor()  # for direct callers (tests, scripts); the app passes its pool
 PAGE_LIMIT_MAX = 100
 PAGE_LIMIT_DEFAULT = 50
 
@@ -54,13 +56,16 @@ async def send_image(
     caption: str = "",
     max_bytes: int,
     limiter: RateLimiter = NO_LIMIT,
+    images: ImageProcessor = IN_THREAD,
 ) -> MessagePublic:
-    """Post an image with an optional caption: cheap refusals first, then the decoding (in a
-    thread), then the files, then the message. If the message cannot be saved, the files go again."""
+    """Post an image with an optional caption: cheap refusals first, then the decoding (by
+    `images`: the app's pool of worker processes, which may answer Busy), then the files, then
+    the message. If the message cannot be saved, the files go again."""
     check_size(len(data), max_bytes=max_bytes)
     caption = validate_text(caption, allow_empty=True)
     await db.run(_check_may_send, room_slug=room_slug, author_id=author_id, limiter=limiter)
-    processed = await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
+    await anyio.to_thread.run_sync(partial(check_header, data, max_bytes=max_bytes))  # a bomb never queues
+    processed = await images.process(data, max_bytes=max_bytes)
     original_key, thumbnail_key = media_keys.new_image_keys(processed.extension)
     await anyio.to_thread.run_sync(_store_files, media, processed, original_key, thumbnail_key)
     image = Image(

@@ -51,6 +51,7 @@ class RoomActions:
             data=data,
             max_bytes=app.settings.max_upload_bytes,
             limiter=app.limiter,
+            images=app.images,  # a busy pool says so in the notice: "…: the server is busy…; try again in 3 s"
         )
         try:
             return await attempt(name, sending, name_the_refusal=True)
