@@ -131,6 +131,8 @@ def test_a_slug_that_cannot_name_a_room_is_404(api: httpx.Client, slug: str) -> 
     assert_error(api.get(f"/api/v1/rooms/{slug}"), 404, "slug")
     assert_error(api.get(f"/api/v1/rooms/{slug}/messages"), 404, "slug")
     assert_error(api.post(f"/api/v1/rooms/{slug}/messages", json={"text": "hi"}, headers=auth), 404, "slug")
+    page = api.get(f"/rooms/{slug}")  # the room page: a "no such room" page, not an error
+    assert page.status_code < 500, page.text[:300]
 
 
 # Item 11: emoji sequences are names; controls and bidi overrides are not.
