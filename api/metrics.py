@@ -76,6 +76,11 @@ class RequestMetrics:
 def route_template(scope: Scope) -> str:
     """The matched route's template; for static files under a mount (which FastAPI's router
     serves without naming a route in the scope) the mount's prefix; else UNMATCHED."""
+    # FastAPI (0.16x) runs a route of an included router as the router's own object, whose path
+    # lacks the prefix; the full template is on the route context it keeps in the scope.
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    if getattr(context, "path_format", None):
+        return str(context.path_format)
     route = scope.get("route")
     if route is not None and getattr(route, "path", None):
         return f"{route.path}/{{path}}" if isinstance(route, Mount) else str(route.path)
