@@ -1,100 +1,115 @@
 """Admin API: enabled only when CHAT_ADMIN_TOKEN is set (otherwise every route answers 404)."""
 
-import hmac
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import Context
+from api.deps import ClientAddress, Context
+from api.errors import COMMON, responses
+from api.params import GuestId, MessageId, Slug
 from models.audit import AuditEntryPublic
 from models.guest import GuestPublic, GuestUpdate
 from models.room import RoomPublic, RoomUpdate
 from services import guests, moderation
 from services.audit import ADMIN, audit_log
+from services.backoff import secret_matches
 
 _bearer = HTTPBearer(auto_error=False, description="CHAT_ADMIN_TOKEN")
 
 
 async def require_admin(
-    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    context: Context,
+    address: ClientAddress,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
+    """The admin token, compared in constant time; wrong ones back off per client address, as the
+    admin page's sign-in does (services/backoff.py): 429 with Retry-After while shut out."""
     token = context.settings.admin_token
     if token is None:
         raise HTTPException(404, "Not Found")
-    given = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else ""
-    if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+    given = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
+    # No token at all is no guess: it gets its 401 without counting against the address.
+    if given is None or not await anyio.to_thread.run_sync(
+        lambda: secret_matches(
+            given=given, expected=token.get_secret_value(), address=address, backoff=context.admin_backoff
+        )
+    ):
         raise HTTPException(
             401, "send Authorization: Bearer <CHAT_ADMIN_TOKEN>", headers={"WWW-Authenticate": "Bearer"}
         )
 
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+# Every admin route: 401 for a wrong token (429 while backing off after many), 404 while the admin API is off.
+router = APIRouter(
+    prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=responses(401, 404, 429, *COMMON)
+)
 
 
 @router.delete("/messages/{message_id}", status_code=204)
-async def delete_message(message_id: int, context: Context) -> Response:
+async def admin_delete_message(message_id: MessageId, context: Context) -> Response:
     """The message leaves every open view live and never comes back through paging."""
     await context.db.run(moderation.delete_message, message_id=message_id, by=ADMIN)
     return Response(status_code=204)
 
 
-@router.delete("/rooms/{slug}", status_code=204)
-async def delete_room(slug: str, context: Context) -> Response:
+@router.delete("/rooms/{slug}", status_code=204, responses=responses(409))
+async def admin_delete_room(slug: Slug, context: Context) -> Response:
     """The room, its messages and its images are gone."""
     await context.db.run(moderation.delete_room, media=context.media, slug=slug, by=ADMIN)
     return Response(status_code=204)
 
 
-@router.patch("/rooms/{slug}", response_model=RoomPublic)
-async def edit_room(slug: str, body: RoomUpdate, context: Context) -> RoomPublic:
+@router.patch("/rooms/{slug}", response_model=RoomPublic, responses=responses(409))
+async def admin_edit_room(slug: Slug, body: RoomUpdate, context: Context) -> RoomPublic:
     """Rename the room or change its description (its address stays). 409 if the name is taken."""
     return await context.db.run(moderation.edit_room, slug=slug, update=body, by=ADMIN)
 
 
 @router.post("/rooms/{slug}/lock", status_code=204)
-async def lock_room(slug: str, context: Context) -> Response:
+async def admin_lock_room(slug: Slug, context: Context) -> Response:
     """The room becomes read-only: everyone can read, posting answers 403."""
     await context.db.run(moderation.lock_room, slug=slug, by=ADMIN)
     return Response(status_code=204)
 
 
 @router.delete("/rooms/{slug}/lock", status_code=204)
-async def unlock_room(slug: str, context: Context) -> Response:
+async def admin_unlock_room(slug: Slug, context: Context) -> Response:
     await context.db.run(moderation.unlock_room, slug=slug, by=ADMIN)
     return Response(status_code=204)
 
 
-@router.delete("/rooms/{slug}/members/{guest_id}", response_model=RoomPublic)
-async def remove_guest(slug: str, guest_id: int, context: Context) -> RoomPublic:
+@router.delete("/rooms/{slug}/members/{guest_id}", response_model=RoomPublic, responses=responses(409))
+async def admin_remove_guest(slug: Slug, guest_id: GuestId, context: Context) -> RoomPublic:
     """Take the guest out of the room: they can still read it, but not post in it or join it again."""
     return await context.db.run(moderation.remove_guest_from_room, slug=slug, guest_id=guest_id, by=ADMIN)
 
 
-@router.delete("/rooms/{slug}/removals/{guest_id}", response_model=RoomPublic)
-async def readmit_guest(slug: str, guest_id: int, context: Context) -> RoomPublic:
+@router.delete("/rooms/{slug}/removals/{guest_id}", response_model=RoomPublic, responses=responses(409))
+async def admin_readmit_guest(slug: Slug, guest_id: GuestId, context: Context) -> RoomPublic:
     """Undo a removal: the guest may post in the room and join it again."""
     return await context.db.run(moderation.readmit_guest, slug=slug, guest_id=guest_id, by=ADMIN)
 
 
 @router.get("/audit", response_model=list[AuditEntryPublic])
-async def audit(context: Context, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntryPublic]:
+async def admin_audit_log(context: Context, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditEntryPublic]:
     """Who did what and when, newest first."""
     return await context.db.run(audit_log, limit=limit)
 
 
 @router.post("/guests/{guest_id}/ban", response_model=GuestPublic)
-async def ban(guest_id: int, context: Context) -> GuestPublic:
+async def admin_ban_guest(guest_id: GuestId, context: Context) -> GuestPublic:
     """The guest can still read; posting answers 403."""
     return await context.db.run(moderation.ban_guest, guest_id=guest_id, by=ADMIN)
 
 
 @router.delete("/guests/{guest_id}/ban", response_model=GuestPublic)
-async def unban(guest_id: int, context: Context) -> GuestPublic:
+async def admin_unban_guest(guest_id: GuestId, context: Context) -> GuestPublic:
     return await context.db.run(moderation.unban_guest, guest_id=guest_id, by=ADMIN)
 
 
 @router.patch("/guests/{guest_id}", response_model=GuestPublic)
-async def rename_guest(guest_id: int, body: GuestUpdate, context: Context) -> GuestPublic:
+async def admin_rename_guest(guest_id: GuestId, body: GuestUpdate, context: Context) -> GuestPublic:
     """Change a guest's display name (say, one that offends)."""
     return await context.db.run(guests.rename_guest, guest_id=guest_id, display_name=body.display_name, by=ADMIN)

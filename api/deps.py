@@ -7,7 +7,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from models.guest import GuestPublic
 from services import guests
+from services.client_address import client_address
 from services.context import AppContext
+from services.rate_limit import RateLimiter
 
 _bearer = HTTPBearer(auto_error=False, description="a guest token from POST /api/v1/guests")
 
@@ -17,6 +19,23 @@ def get_context(request: Request) -> AppContext:
 
 
 Context = Annotated[AppContext, Depends(get_context)]
+
+
+def get_client_address(request: Request, context: Context) -> str:
+    """Who sent this request: the peer, or the client a trusted proxy names (CHAT_TRUSTED_PROXIES)."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers, context.settings.trusted_proxy_networks)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def get_send_limiter(context: Context, address: ClientAddress) -> RateLimiter:
+    """The budgets a message or an upload spends: its guest's and its client address's."""
+    return context.send_limiter(address)
+
+
+SendLimiter = Annotated[RateLimiter, Depends(get_send_limiter)]
 
 
 async def current_guest(

@@ -1,13 +1,16 @@
 """Rooms and their messages."""
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from api.deps import Context, CurrentGuest
+from api.deps import Context, CurrentGuest, SendLimiter
+from api.errors import AUTHENTICATED, COMMON, responses
+from api.params import AfterId, BeforeId, GuestId, MessageId, Slug
 from models.message import MessageCreate, MessagePage, MessagePublic
-from models.room import RoomCreate, RoomPublic
+from models.room import ROOM_PAGE_DEFAULT, ROOM_PAGE_MAX, RoomCreate, RoomPublic
 from services import messages, moderation, rooms
 from services.errors import InvalidInput
 from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
@@ -15,85 +18,120 @@ from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 router = APIRouter(prefix="/rooms", tags=["rooms"])
 
 
-@router.get("", response_model=list[RoomPublic])
-async def all_rooms(context: Context) -> list[RoomPublic]:
-    """Public rooms, most recent activity first."""
-    return await context.db.run(rooms.list_rooms)
+_NEXT_PAGE_HEADERS = {
+    "X-Next-Cursor": {
+        "description": "present when more rooms follow: pass it as `before` for the next page",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'the next page\'s URL, `<...>; rel="next"`, when more follow',
+        "schema": {"type": "string"},
+    },
+}
 
 
-@router.post("", status_code=201, response_model=RoomPublic)
+@router.get("", response_model=list[RoomPublic], responses={200: {"headers": _NEXT_PAGE_HEADERS}, **responses(*COMMON)})
+async def list_rooms(
+    request: Request,
+    response: Response,
+    context: Context,
+    limit: Annotated[int, Query(ge=1, le=ROOM_PAGE_MAX, description="rooms per page")] = ROOM_PAGE_DEFAULT,
+    before: Annotated[
+        str | None, Query(max_length=40, description="the X-Next-Cursor of the previous page: the rooms after it")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="only rooms whose name contains this, ignoring case")
+    ] = None,
+) -> list[RoomPublic]:
+    """Public rooms, most recent activity first (rooms without messages by creation time), a page at
+    a time. The body stays a plain list; when more rooms follow, the `X-Next-Cursor` header holds
+    the cursor to pass as `before`, and `Link` the next page's URL (rel="next"). Paging is by
+    cursor, so rooms that get messages meanwhile never make another room repeat or go missing."""
+    page = await context.db.run_read(rooms.page_rooms, limit=limit, before=before, query=q or "")
+    if page.next_cursor is not None:
+        query = {"limit": limit, **({"q": q} if q else {}), "before": page.next_cursor}
+        response.headers["X-Next-Cursor"] = page.next_cursor
+        response.headers["Link"] = f'<{request.url.path}?{urlencode(query)}>; rel="next"'
+    return list(page.rooms)
+
+
+@router.post("", status_code=201, response_model=RoomPublic, responses=responses(*AUTHENTICATED, 409))
 async def create_room(body: RoomCreate, guest: CurrentGuest, context: Context) -> RoomPublic:
     """A new public room; its creator joins and owns it. 409 if the name (ignoring case) is taken."""
     return await context.db.run(rooms.create_room, owner_id=guest.id, name=body.name, description=body.description)
 
 
-@router.get("/{slug}", response_model=RoomPublic)
-async def one_room(slug: str, context: Context) -> RoomPublic:
+@router.get("/{slug}", response_model=RoomPublic, responses=responses(404, *COMMON))
+async def get_room(slug: Slug, context: Context) -> RoomPublic:
     return await context.db.run(rooms.get_room, slug=slug)
 
 
-@router.post("/{slug}/join", response_model=RoomPublic)
-async def join(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
+@router.post("/{slug}/join", response_model=RoomPublic, responses=responses(*AUTHENTICATED, 404, 409))
+async def join_room(slug: Slug, guest: CurrentGuest, context: Context) -> RoomPublic:
     return await context.db.run(rooms.join_room, slug=slug, guest_id=guest.id)
 
 
-@router.post("/{slug}/leave", response_model=RoomPublic)
-async def leave(slug: str, guest: CurrentGuest, context: Context) -> RoomPublic:
+@router.post("/{slug}/leave", response_model=RoomPublic, responses=responses(*AUTHENTICATED, 404))
+async def leave_room(slug: Slug, guest: CurrentGuest, context: Context) -> RoomPublic:
     return await context.db.run(rooms.leave_room, slug=slug, guest_id=guest.id)
 
 
 # Room owners moderate their own room (admins everything, under /api/v1/admin).
 
 
-@router.delete("/{slug}/messages/{message_id}", status_code=204)
-async def delete_message(slug: str, message_id: int, guest: CurrentGuest, context: Context) -> Response:
+@router.delete("/{slug}/messages/{message_id}", status_code=204, responses=responses(*AUTHENTICATED, 404))
+async def delete_message(slug: Slug, message_id: MessageId, guest: CurrentGuest, context: Context) -> Response:
     """Its author or the room's owner deletes a message: it leaves every open view. 403 for anyone else."""
     await context.db.run(moderation.delete_message, message_id=message_id, by=guest.id, room_slug=slug)
     return Response(status_code=204)
 
 
-@router.post("/{slug}/lock", status_code=204)
-async def lock_room(slug: str, guest: CurrentGuest, context: Context) -> Response:
+@router.post("/{slug}/lock", status_code=204, responses=responses(*AUTHENTICATED, 404))
+async def lock_room(slug: Slug, guest: CurrentGuest, context: Context) -> Response:
     """The owner makes the room read-only: everyone can read, posting answers 403."""
     await context.db.run(moderation.lock_room, slug=slug, by=guest.id)
     return Response(status_code=204)
 
 
-@router.delete("/{slug}/lock", status_code=204)
-async def unlock_room(slug: str, guest: CurrentGuest, context: Context) -> Response:
+@router.delete("/{slug}/lock", status_code=204, responses=responses(*AUTHENTICATED, 404))
+async def unlock_room(slug: Slug, guest: CurrentGuest, context: Context) -> Response:
     await context.db.run(moderation.unlock_room, slug=slug, by=guest.id)
     return Response(status_code=204)
 
 
-@router.delete("/{slug}/members/{guest_id}", response_model=RoomPublic)
-async def remove_guest(slug: str, guest_id: int, guest: CurrentGuest, context: Context) -> RoomPublic:
+@router.delete("/{slug}/members/{guest_id}", response_model=RoomPublic, responses=responses(*AUTHENTICATED, 404, 409))
+async def remove_guest(slug: Slug, guest_id: GuestId, guest: CurrentGuest, context: Context) -> RoomPublic:
     """The owner takes a guest out of the room: they can still read it, not post in it or join it again."""
     return await context.db.run(moderation.remove_guest_from_room, slug=slug, guest_id=guest_id, by=guest.id)
 
 
-@router.delete("/{slug}/removals/{guest_id}", response_model=RoomPublic)
-async def readmit_guest(slug: str, guest_id: int, guest: CurrentGuest, context: Context) -> RoomPublic:
+@router.delete("/{slug}/removals/{guest_id}", response_model=RoomPublic, responses=responses(*AUTHENTICATED, 404, 409))
+async def readmit_guest(slug: Slug, guest_id: GuestId, guest: CurrentGuest, context: Context) -> RoomPublic:
     """The owner undoes a removal: the guest may post in the room and join it again."""
     return await context.db.run(moderation.readmit_guest, slug=slug, guest_id=guest_id, by=guest.id)
 
 
-@router.get("/{slug}/messages", response_model=MessagePage)
-async def history(
-    slug: str,
+@router.get("/{slug}/messages", response_model=MessagePage, responses=responses(404, *COMMON))
+async def list_messages(
+    slug: Slug,
     context: Context,
-    before: Annotated[int | None, Query(description="newest messages older than this id")] = None,
-    after: Annotated[int | None, Query(description="oldest messages newer than this id")] = None,
+    before: BeforeId = None,
+    after: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT,
 ) -> MessagePage:
     """A page of messages, oldest first. has_more: more remain in the direction walked."""
     return await context.db.run_read(messages.page_messages, room_slug=slug, before=before, after=after, limit=limit)
 
 
-@router.post("/{slug}/messages", status_code=201, response_model=MessagePublic)
-async def post_message(slug: str, body: MessageCreate, guest: CurrentGuest, context: Context) -> MessagePublic:
+@router.post(
+    "/{slug}/messages", status_code=201, response_model=MessagePublic, responses=responses(*AUTHENTICATED, 404)
+)
+async def post_message(
+    slug: Slug, body: MessageCreate, guest: CurrentGuest, context: Context, limiter: SendLimiter
+) -> MessagePublic:
     """Text of 1-4000 characters after trimming."""
     return await context.db.run(
-        messages.send_message, room_slug=slug, author_id=guest.id, text=body.text, limiter=context.limiter
+        messages.send_message, room_slug=slug, author_id=guest.id, text=body.text, limiter=limiter
     )
 
 
@@ -121,9 +159,9 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
     status_code=201,
     response_model=MessagePublic,
     openapi_extra=_UPLOAD_SCHEMA,
-    responses={413: {"description": "over CHAT_MAX_UPLOAD_MB"}, 415: {"description": "not an image"}},
+    responses=responses(*AUTHENTICATED, 404, 413, 415),
 )
-async def post_image(slug: str, request: Request, guest: CurrentGuest, context: Context) -> Any:
+async def post_image(slug: Slug, request: Request, guest: CurrentGuest, context: Context, limiter: SendLimiter) -> Any:
     """A JPEG, PNG, GIF or WebP image with an optional caption, sent as multipart form data."""
     max_bytes = context.settings.max_upload_bytes
     # Oversized bodies never get here (api.body_limit refuses them as they arrive); the form is
@@ -143,6 +181,6 @@ async def post_image(slug: str, request: Request, guest: CurrentGuest, context: 
         data=data,
         caption=caption,
         max_bytes=max_bytes,
-        limiter=context.limiter,
+        limiter=limiter,
         images=context.images,
     )

@@ -1,7 +1,8 @@
 """`/admin`: the operator's pages, only when CHAT_ADMIN_TOKEN is set (otherwise /admin is a 404).
 
 Signing in asks for the token once per browser session; a wrong token is refused without a
-hint, and every further failure from that browser waits longer before the answer.
+hint, and shuts the client address out for longer after each failure (services/backoff.py, the
+same back-off as the admin API's, so the page is no side door for guessing).
 """
 
 import asyncio
@@ -11,18 +12,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from nicegui import app, ui
 
-from chat_ui import forms, theme
+from chat_ui import forms, identity, theme
 from chat_ui.page_frame import UiContext
 from models.room import RoomUpdate
 from services import admin_queries, audit, guests, moderation
 from services.audit import ADMIN
+from services.backoff import FIRST_DELAY, TooManyFailures, secret_matches
 from services.bus import TransportUnavailable
 from services.errors import ServiceError
 
 SIGNED_IN_KEY = "admin_token_sha256"
-FAILURES_KEY = "admin_failures"
 
 
 def _digest(token: str) -> str:
@@ -44,16 +46,22 @@ async def admin_page(context: UiContext) -> None:
             await _console(context)
         return
 
+    address, user_storage = identity.page_address(context.app), app.storage.user
+
     async def sign_in() -> None:
-        failures = int(app.storage.user.get(FAILURES_KEY, 0))
-        given = field.value or ""
-        if hmac.compare_digest(_digest(given), expected):
-            app.storage.user[SIGNED_IN_KEY] = expected
-            app.storage.user[FAILURES_KEY] = 0
+        given, backoff = field.value or "", context.app.admin_backoff
+        try:
+            matches = await anyio.to_thread.run_sync(
+                lambda: secret_matches(given=given, expected=token.get_secret_value(), address=address, backoff=backoff)
+            )
+        except TooManyFailures as refused:
+            ui.notify(f"Too many wrong tokens: try again in {refused.retry_after} s.", type="negative")
+            return
+        if matches:
+            user_storage[SIGNED_IN_KEY] = expected
             ui.navigate.reload()
             return
-        app.storage.user[FAILURES_KEY] = failures + 1
-        await asyncio.sleep(min(0.25 * 2**failures, 8.0))  # slows guessing down, per browser
+        await asyncio.sleep(FIRST_DELAY)  # answer once a retry is allowed: a typo then costs no refusal
         field.value = ""
         ui.notify("Not signed in.", type="negative")
 
@@ -125,7 +133,10 @@ def _rooms_table(context: UiContext) -> None:
 
     def edit(field: str) -> Edit:
         async def apply(row: dict[str, Any], value: str) -> None:
-            await db.run(moderation.edit_room, slug=row["slug"], update=RoomUpdate(**{field: value}), by=ADMIN)
+            # Unvalidated here: the service checks the name and says why in words the page shows
+            # (the model's own limits would raise a bare ValidationError instead).
+            update = RoomUpdate.model_construct(**{field: value})
+            await db.run(moderation.edit_room, slug=row["slug"], update=update, by=ADMIN)
 
         return Edit(field, apply)
 

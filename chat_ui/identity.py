@@ -1,13 +1,22 @@
-"""Who the visitor is: a guest token kept in the browser's signed session cookie."""
+"""Who the visitor is: a guest token kept in the browser's signed session cookie, and the client
+address their page was requested from (for the per-address limits)."""
 
-from nicegui import app
+from nicegui import app, ui
 from sqlalchemy.exc import IntegrityError
 
 from models.guest import GuestPublic
 from services import guests
-from services.database import Database
+from services.client_address import client_address
+from services.context import AppContext
+from services.rate_limit import RateLimited
 
 COOKIE_KEY = "guest_token"
+
+# A browser whose address has created too many guests lately reads as this visitor until the
+# budget refills: reading is harmless and a shared NAT should not lock people out of the content,
+# but no identity is minted, so a banned guest cannot get a fresh one by clearing cookies. Every
+# write it attempts is refused by the services (no such guest), and the page says so.
+READ_ONLY_VISITOR = GuestPublic(id=0, display_name="Visitor (read-only)")
 
 
 def browser_token() -> str:
@@ -20,8 +29,33 @@ def browser_token() -> str:
     return token
 
 
-async def current_guest(db: Database, token: str) -> GuestPublic:
+def page_address(context: AppContext) -> str:
+    """The client address of the page being built: NiceGUI keeps the request of the page's first
+    GET on its client, and the same rule as the API's applies to it (trusted proxies only)."""
     try:
-        return await db.run(guests.guest_for_browser, token=token)
-    except IntegrityError:  # two tabs of a brand-new browser raced to create the same guest
-        return await db.run(guests.guest_for_browser, token=token)
+        request = ui.context.client.request
+    except RuntimeError:  # a client without a request (never for a page a browser opened)
+        return "unknown"
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers, context.settings.trusted_proxy_networks)
+
+
+async def current_guest(context: AppContext, token: str, address: str) -> GuestPublic:
+    """The browser's guest, created on its first visit within the address's guest budget
+    (CHAT_GUEST_RATE_LIMIT); past the budget, the read-only visitor and a notice saying why."""
+    create = {"token": token, "address": address, "limiter": context.guest_creation_limiter}
+    try:
+        try:
+            return await context.db.run(guests.guest_for_browser, **create)
+        except IntegrityError:  # two tabs of a brand-new browser raced to create the same guest
+            return await context.db.run(guests.guest_for_browser, **create)
+    except RateLimited as refused:
+        minutes = max(1, round(refused.retry_after / 60))
+        ui.notify(
+            "Many new visitors came from your network just now, so you can read but not write yet. "
+            f"Reload the page in about {minutes} min to join in.",
+            type="warning",
+            timeout=0,
+            close_button=True,
+        )
+        return READ_ONLY_VISITOR

@@ -5,9 +5,9 @@ from collections.abc import Awaitable, Callable
 from nicegui import app, ui
 
 from chat_ui import theme
-from chat_ui.forms import problem_of
+from chat_ui.forms import problem_of, sentence
 from models.guest import GuestPublic
-from services.errors import InvalidInput
+from services.errors import ServiceError
 from services.guests import validate_display_name
 
 
@@ -78,8 +78,8 @@ class Header:
             return
         try:
             guest = await self._on_rename(self._input.value)
-        except InvalidInput as error:
-            ui.notify(error.detail, type="negative")
+        except ServiceError as error:  # an invalid name, or a guest who may not write (banned)
+            ui.notify(sentence(error.detail), type="negative")
             return
         self._name.set_text(guest.display_name)
         self._initial.set_text(_initial(guest.display_name))

@@ -36,6 +36,8 @@ class PageFrame:
     # This visitor's server-side storage, taken while the page is built: later callbacks (bus
     # events) run in another request's context, where app.storage.user would be someone else's.
     user_storage: dict[str, Any]
+    # The client address the page was requested from: the sends made in it spend its budget.
+    address: str = "unknown"
 
     def leave_with_notice(self, text: str, target: str = "/") -> None:
         """Go to `target` and say why there: a notice shown just before navigating would go with the page."""
@@ -51,7 +53,8 @@ async def open_frame(context: UiContext, title: str) -> PageFrame:
     token = identity.browser_token()
     theme.apply()
     ui.page_title(f"{title} · {theme.PRODUCT_NAME}" if title != theme.PRODUCT_NAME else title)
-    guest = await identity.current_guest(context.db, token)
+    address = identity.page_address(context.app)
+    guest = await identity.current_guest(context.app, token, address)
 
     async def rename(name: str) -> GuestPublic:
         return await context.db.run(guests.rename_guest, guest_id=guest.id, display_name=name, by=guest.id)
@@ -61,4 +64,4 @@ async def open_frame(context: UiContext, title: str) -> PageFrame:
     notice = user_storage.pop(NOTICE_KEY, None)
     if notice:
         ui.notify(notice, type="warning")
-    return PageFrame(context=context, guest=guest, user_storage=user_storage)
+    return PageFrame(context=context, guest=guest, user_storage=user_storage, address=address)

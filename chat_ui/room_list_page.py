@@ -11,7 +11,7 @@ from chat_ui.page_frame import PageFrame
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPage, RoomPublic, RoomState
 from services import rooms
 from services.database import DATABASE_DOWN
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.events import (
     ROOMS_CHANNEL,
     Resync,
@@ -277,6 +277,9 @@ class CreateRoomDialog:
             await self._on_create(self._name.value or "", self._description.value or "")
         except (Conflict, InvalidInput) as error:
             self._name.error = sentence(error.detail)
+            return
+        except Forbidden as error:  # a banned guest, or the read-only visitor: not about the name
+            ui.notify(sentence(error.detail), type="negative")
             return
         self._dialog.close()
 

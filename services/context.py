@@ -13,12 +13,13 @@ import anyio.to_thread
 import redis
 from redis.exceptions import RedisError
 
+from services.backoff import FailureBackoff, MemoryBackoff, make_backoff
 from services.bus import EventBus, make_bus
-from services.config import Settings
+from services.config import Settings, parse_rate
 from services.database import Database, DatabaseUnavailable
 from services.image_pool import ImageProcessor, ProcessImagePool, ThreadImageProcessor
 from services.media import LocalMediaStore, MediaStore
-from services.rate_limit import NoLimit, RateLimiter, make_limiter
+from services.rate_limit import GuestAndAddressLimiter, NoLimit, RateLimiter, make_limiter
 
 
 class StartupError(Exception):
@@ -34,9 +35,16 @@ class AppContext:
     storage_secret: str
     # Decodes uploads: prepare() gives the app a pool of worker processes (CHAT_IMAGE_WORKERS).
     images: ImageProcessor = field(default_factory=ThreadImageProcessor)
-    limiter: RateLimiter = field(default_factory=NoLimit)
+    limiter: RateLimiter = field(default_factory=NoLimit)  # per guest: use send_limiter(address)
+    address_limiter: RateLimiter = field(default_factory=NoLimit)  # sends per client address
+    guest_creation_limiter: RateLimiter = field(default_factory=NoLimit)  # new guests per client address
+    admin_backoff: FailureBackoff = field(default_factory=MemoryBackoff)  # wrong admin tokens per address
     # Names this process in the X-Chat-Instance header: which instance a load balancer chose.
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+
+    def send_limiter(self, address: str) -> RateLimiter:
+        """The budgets a message or upload from `address` spends: its guest's and its address's."""
+        return GuestAndAddressLimiter(self.limiter, self.address_limiter, address)
 
     async def start(self) -> None:
         await self.bus.start()
@@ -72,6 +80,13 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
         limiter=make_limiter(
             settings.rate_limit_per_seconds, redis_url=settings.redis_url, prefix=settings.redis_prefix
         ),
+        address_limiter=make_limiter(
+            parse_rate(settings.address_rate_limit), redis_url=settings.redis_url, prefix=settings.redis_prefix
+        ),
+        guest_creation_limiter=make_limiter(
+            parse_rate(settings.guest_rate_limit), redis_url=settings.redis_url, prefix=settings.redis_prefix
+        ),
+        admin_backoff=make_backoff(redis_url=settings.redis_url, prefix=settings.redis_prefix),
     )
 
 

@@ -8,7 +8,10 @@ from sqlmodel import Session, select
 from models.guest import DISPLAY_NAME_MAX, Guest, GuestPublic, GuestWithToken
 from services.audit import ADMIN, Actor, record
 from services.errors import Forbidden, NotFound
+from services.rate_limit import NoLimit, RateLimiter
 from services.text import checked_text
+
+NO_LIMIT = NoLimit()
 
 
 def generate_display_name() -> str:
@@ -23,8 +26,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_guest(*, session: Session, display_name: str | None = None) -> GuestWithToken:
+def new_guest_key(address: str) -> str:
+    """The bucket of guests created from one client address (CHAT_GUEST_RATE_LIMIT)."""
+    return f"new-guest:{address}"
+
+
+def create_guest(
+    *, session: Session, display_name: str | None = None, address: str = "unknown", limiter: RateLimiter = NO_LIMIT
+) -> GuestWithToken:
+    """A new guest. `limiter` bounds how many one client address may create: otherwise a banned
+    guest would simply mint another identity."""
     name = validate_display_name(display_name) if display_name is not None else generate_display_name()
+    limiter.hit(new_guest_key(address))  # after validation: a typo costs no token
     token = secrets.token_urlsafe(32)
     guest = Guest(display_name=name, token_hash=hash_token(token))
     session.add(guest)
@@ -51,6 +64,8 @@ def rename_guest(*, session: Session, guest_id: int, display_name: str, by: Acto
     """A guest renames themself, or an admin renames them (say, a name that offends: audited)."""
     if by is not ADMIN and by != guest_id:
         raise Forbidden("only an admin can rename another guest")
+    if by is not ADMIN:
+        check_may_write(session, guest_id)
     name = validate_display_name(display_name)
     guest = session.get(Guest, guest_id)
     if guest is None:
@@ -64,20 +79,37 @@ def rename_guest(*, session: Session, guest_id: int, display_name: str, by: Acto
     return _public(guest)
 
 
+def check_may_write(session: Session, guest_id: int) -> Guest:
+    """The guest, if they may change anything (post, create or join rooms, rename themself, delete,
+    moderate their room, ...); else Forbidden. Every write a guest makes calls this first, so a ban
+    holds for actions added later too. Reading stays open to banned guests."""
+    guest = session.get(Guest, guest_id)
+    if guest is None:
+        # The page's read-only visitor (identity.py), whose guest could not be created yet.
+        raise Forbidden("you have no guest identity yet, so you can read but not write; reload the page later")
+    if guest.banned_at is not None:
+        raise Forbidden("you have been banned: you can still read, but not post or change anything")
+    return guest
+
+
 def _public(guest: Guest) -> GuestPublic:
     assert guest.id is not None
     return GuestPublic(id=guest.id, display_name=guest.display_name)
 
 
-def guest_for_browser(*, session: Session, token: str) -> GuestPublic:
+def guest_for_browser(
+    *, session: Session, token: str, address: str = "unknown", limiter: RateLimiter = NO_LIMIT
+) -> GuestPublic:
     """The guest a browser's token names, created with a generated name on its first visit.
 
     The browser invents the token (the signed cookie must be written before the page's first
-    await, and so before any database call), so the first request with it creates the guest.
+    await, and so before any database call), so the first request with it creates the guest; that
+    creation counts against the client address's budget (RateLimited when it is spent).
     """
     guest = guest_for_token(session=session, token=token)
     if guest is not None:
         return guest
+    limiter.hit(new_guest_key(address))
     created = Guest(display_name=generate_display_name(), token_hash=hash_token(token))
     session.add(created)
     session.flush()

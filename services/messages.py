@@ -20,6 +20,7 @@ from services import media as media_keys
 from services.database import Database, send_event_on_commit
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.events import MessageCreated, RoomActivity
+from services.guests import check_may_write
 from services.image_pool import ImageProcessor, ThreadImageProcessor
 from services.images import ProcessedImage, check_header, check_size
 from services.media import MediaStore
@@ -93,9 +94,7 @@ def check_may_post(
         raise NotFound(f"no room {room_slug!r}")
     if room.locked_at is not None:
         raise Forbidden("this room is locked by a moderator: it can be read, not written to")
-    author = session.get(Guest, author_id)
-    if author is not None and author.banned_at is not None:
-        raise Forbidden("you have been banned from posting; you can still read")
+    author = check_may_write(session, author_id)  # banned, or no such guest: Forbidden
     check_not_removed(session, room, author_id)
     return room, author
 

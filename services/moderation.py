@@ -25,8 +25,12 @@ from services.media import MediaStore
 
 
 def moderated_room(session: Session, slug: str, by: Actor) -> Room:
-    """The room, if `by` may moderate it: an admin, or the guest who created it."""
-    room = rooms.room_by_slug(session, slug)
+    """The room, if `by` may moderate it: an admin, or the guest who created it (unless banned).
+    Its row is locked for the rest of the transaction: a removal racing the room's deletion
+    then answers 404 instead of failing on a foreign key."""
+    if by is not ADMIN:
+        guests.check_may_write(session, by)
+    room = rooms.room_by_slug(session, slug, for_update=True)
     if by is not ADMIN and room.owner_id != by:
         raise Forbidden("only the room's owner or an admin can do that")
     return room
@@ -91,6 +95,8 @@ def delete_message(*, session: Session, message_id: int, by: Actor, room_slug: s
     message, room = row
     if by is not ADMIN and by not in (room.owner_id, message.author_id):
         raise Forbidden("only its author, the room's owner or an admin can delete a message")
+    if by is not ADMIN:
+        guests.check_may_write(session, by)
     message.deleted_at = utcnow()
     session.add(message)
     record(session, by=by, action="message.delete", target=f"message:{message_id}", detail=message.text[:200])

@@ -97,3 +97,17 @@ def make_limiter(limit: tuple[int, float] | None, *, redis_url: str | None, pref
     if redis_url:
         return RedisTokenBucket(redis_url, prefix=prefix, burst=burst, seconds=seconds)
     return MemoryTokenBucket(burst, seconds)
+
+
+class GuestAndAddressLimiter:
+    """One guest's sends against two budgets: the guest's own bucket, and the bucket of the client
+    address it sends from, so that fresh guests from one address cannot multiply the per-guest rate
+    (CHAT_ADDRESS_RATE_LIMIT). Made per request or per page, with that client's address."""
+
+    def __init__(self, per_guest: RateLimiter, per_address: RateLimiter, address: str) -> None:
+        self.per_guest, self.per_address, self.address = per_guest, per_address, address
+
+    def hit(self, key: str) -> None:
+        # The guest's own bucket first: one guest flooding spends its own tokens, not its neighbours'.
+        self.per_guest.hit(key)
+        self.per_address.hit(f"address:{self.address}")

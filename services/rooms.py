@@ -28,6 +28,7 @@ from models.room import (
 from services.database import send_event_on_commit
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.events import RoomCreated, RoomUpdated
+from services.guests import check_may_write
 from services.text import checked_text
 
 SLUG_MAX_BASE = 60
@@ -54,6 +55,7 @@ def slugify(name: str) -> str:
 def create_room(*, session: Session, owner_id: int, name: str, description: str = "") -> RoomState:
     name = validate_room_name(name)
     description = validate_description(description)
+    check_may_write(session, owner_id)
     key = name_key(name)
     if session.exec(select(Room.id).where(Room.name_key == key)).first() is not None:
         raise Conflict(f"a room named {name!r} exists already")
@@ -149,7 +151,8 @@ def get_room(*, session: Session, slug: str) -> RoomState:
 
 
 def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
-    room = room_by_slug(session, slug)
+    check_may_write(session, guest_id)
+    room = room_by_slug(session, slug, for_update=True)
     assert room.id is not None
     check_not_removed(session, room, guest_id)
     ensure_membership(session, room_id=room.id, guest_id=guest_id)
@@ -175,8 +178,15 @@ def remove_membership(session: Session, *, room: Room, guest_id: int) -> None:
     )
 
 
-def room_by_slug(session: Session, slug: str) -> Room:
-    room = session.exec(select(Room).where(Room.slug == slug)).first()
+def room_by_slug(session: Session, slug: str, *, for_update: bool = False) -> Room:
+    """The room, or NotFound. With `for_update`, its row stays locked until the transaction ends
+    (PostgreSQL): take it before inserting rows that refer to the room, so that a concurrent
+    deletion either waits for us or has happened already (a clear 404), never turning our insert
+    into a foreign-key error. SQLite serialises writers, so there it changes nothing."""
+    if "\x00" in slug:  # no slug holds one, and PostgreSQL refuses it in a query (a 500 for /rooms/%00)
+        raise NotFound(f"no room {slug!r}")
+    query = select(Room).where(Room.slug == slug)
+    room = session.exec(query.with_for_update() if for_update else query).first()
     if room is None:
         raise NotFound(f"no room {slug!r}")
     return room

@@ -124,6 +124,10 @@ def running_app(log_dir: Path, *, startup_timeout: float = 45, **settings: str) 
     port = free_port()
     settings.setdefault("CHAT_PORT", str(port))
     settings.setdefault("CHAT_RATE_LIMIT", "off")  # tests that seed hundreds of messages; the limit has its own
+    # Every test client is 127.0.0.1, and tests mint hundreds of guests and messages: the per-address
+    # limits are off unless a test sets them (tests/test_abuse.py does, in apps of its own).
+    settings.setdefault("CHAT_GUEST_RATE_LIMIT", "off")
+    settings.setdefault("CHAT_ADDRESS_RATE_LIMIT", "off")
     port = int(settings["CHAT_PORT"])
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"app-{port}.log"

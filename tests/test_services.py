@@ -6,7 +6,6 @@ from functools import partial
 
 import pytest
 from PIL import Image
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from models import Message
@@ -14,7 +13,7 @@ from services import guests, messages, moderation, rooms
 from services.audit import ADMIN
 from services.bus import EventBus, Subscription, make_bus
 from services.database import Database
-from services.errors import Conflict, InvalidInput, NotFound, UnsupportedMedia
+from services.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMedia
 from services.events import ROOMS_CHANNEL, decode, room_channel
 from services.media import LocalMediaStore
 
@@ -341,8 +340,8 @@ async def test_a_refused_image_leaves_no_files_and_no_message(db: Database, tmp_
         await send(room_slug=room.slug, author_id=owner, data=b"not an image")
     with pytest.raises(NotFound):
         await send(room_slug="nope", author_id=owner, data=_png())
-    # An author that does not exist makes the insert fail after the files were written: they go again.
-    with pytest.raises(IntegrityError):
+    # An author that does not exist (or is banned) is refused before any file is written.
+    with pytest.raises(Forbidden):
         await send(room_slug=room.slug, author_id=999_999, data=_png())
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
     assert (await db.run(messages.page_messages, room_slug=room.slug)).messages == []

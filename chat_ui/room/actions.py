@@ -36,7 +36,7 @@ class RoomActions:
 
     async def send_text(self, text: str) -> bool:
         # When it works, the message appears through the bus, like everyone else's.
-        db, limiter = self._context.db, self._context.app.limiter
+        db, limiter = self._context.db, self._context.app.send_limiter(self._frame.address)
         sending = db.run(messages.send_message, room_slug=self.room.slug, author_id=self.me, text=text, limiter=limiter)
         return await attempt("The message", sending)
 
@@ -50,7 +50,7 @@ class RoomActions:
             author_id=self.me,
             data=data,
             max_bytes=app.settings.max_upload_bytes,
-            limiter=app.limiter,
+            limiter=app.send_limiter(self._frame.address),
             images=app.images,  # a busy pool says so in the notice: "…: the server is busy…; try again in 3 s"
         )
         try:
