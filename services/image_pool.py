@@ -11,7 +11,9 @@ starve the event loop through the GIL, and nothing stops a hundred at once. So i
 - workers come from a fork server, a clean process started once, never forked from the running
   server with its event loop and threads;
 - each worker's address space is capped (RLIMIT_AS): a bomb the header checks missed ends in
-  MemoryError, answered 413, instead of taking the machine;
+  a clean 413 or 415 instead of taking the machine;
+- workers run at a lower CPU priority (nice 10) than the app, so pages and /healthz stay quick
+  while every core decodes;
 - at most `workers` images are decoded at once and `waiting` more wait in line; past that an
   upload is refused at once with `Busy` (503 and Retry-After), so a flood costs the server
   neither memory nor time.
@@ -21,6 +23,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,6 +44,7 @@ Image.init()
 # A worker decoding the largest image the limits allow peaks at about 450 MB; its Python and
 # libraries reserve some address space besides. Past this cap an allocation fails cleanly.
 WORKER_MEMORY_CAP = 1536 * 1024 * 1024
+WORKER_NICENESS = 10  # below the app's own process, which answers every page and request
 WAITING_PER_WORKER = 2  # images that may wait for a worker, per worker, before uploads are refused
 
 
@@ -77,12 +81,16 @@ class ThreadImageProcessor:
         return await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
 
 
-def _limit_worker_memory(cap: int) -> None:
-    """Runs first in every worker: allocations past `cap` raise MemoryError instead of growing."""
+def _prepare_worker(memory_cap: int) -> None:
+    """Runs first in every worker. Allocations past the cap raise MemoryError instead of growing;
+    a lower CPU priority lets the event loop of the app (every open page, /healthz) run first
+    when the workers keep every core busy."""
     import resource
 
     with contextlib.suppress(ValueError, OSError):  # a lower hard limit already set is kept
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 class ProcessImagePool:
@@ -168,6 +176,6 @@ class ProcessImagePool:
             max_workers=self.workers,
             mp_context=context,
             max_tasks_per_child=1,
-            initializer=_limit_worker_memory,
+            initializer=_prepare_worker,
             initargs=(self._memory_cap,),
         )
