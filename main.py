@@ -125,15 +125,13 @@ def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[
     import api
     import api.operations
     import chat_ui
-    import chat_ui.open_views
     from services import logs, metrics
 
     logs.configure(log_format=context.settings.log_format, instance=context.instance_id)
     log = logging.getLogger("chat")
     api.install(app, context)
     api.operations.install(app, context, title="Chat API")  # /metrics, /docs, headers, cookies
-    chat_ui.register(context)
-    chat_ui.open_views.install()
+    chat_ui.register(context)  # pages, and the open-views gauge of /metrics
     metrics.watch_pool(context.db.engine.pool)
     host = context.settings.host
 

@@ -57,7 +57,7 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
+        except* _TooLarge:  # except*: a BaseHTTPMiddleware inside (NiceGUI's) raises it in a group
             if not response_started:
                 await self._refuse(send)
 

@@ -2,6 +2,7 @@
 
 from nicegui import ui
 
+from chat_ui import open_views
 from chat_ui.admin_page import admin_page
 from chat_ui.collector import collector
 from chat_ui.feed import RoomFeeds
@@ -16,6 +17,7 @@ __all__ = ["PRODUCT_NAME", "collector", "register"]
 
 def register(context: AppContext) -> None:
     ui_context = UiContext(app=context, feeds=RoomFeeds(context.bus))
+    open_views.install()
 
     @ui.page("/")
     async def index() -> None:
