@@ -20,7 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Other settings, by environment only: CHAT_MEDIA_DIR (uploaded images; default "
         "CHAT_DATA_DIR/media), CHAT_REDIS_PREFIX (default 'chat'), CHAT_STORAGE_SECRET (signs browser "
         "sessions; generated once into the data dir), CHAT_ADMIN_TOKEN (enables the admin pages and API), "
-        "CHAT_MAX_UPLOAD_MB (default 10), CHAT_RATE_LIMIT (default '20/10s', or 'off'), "
+        "CHAT_MAX_UPLOAD_MB (default 10), CHAT_RATE_LIMIT (messages per guest; default '20/10s', or 'off'), "
+        "CHAT_ADDRESS_RATE_LIMIT (messages per client address; default three times CHAT_RATE_LIMIT), "
+        "CHAT_GUEST_RATE_LIMIT (guests per client address; default '30/10min'), "
+        "CHAT_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed, e.g. '10.0.0.0/8'), "
+        "CHAT_PUBLIC_URL (e.g. https://chat.example.org: Secure cookies), "
+        "CHAT_LOG_FORMAT ('text' or 'json'), CHAT_IMAGE_WORKERS (images decoded at once; default 2), "
         "CHAT_DB_POOL_SIZE (PostgreSQL connections per instance; default 10).",
     )
     parser.add_argument(

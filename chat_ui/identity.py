@@ -41,9 +41,9 @@ def page_address(context: AppContext) -> str:
 
 
 async def current_guest(context: AppContext, token: str, address: str) -> GuestPublic:
-    """The browser's guest, created on its first visit within the address's guest budget
-    (CHAT_GUEST_RATE_LIMIT); past the budget, the read-only visitor and a notice saying why."""
-    create = {"token": token, "address": address, "limiter": context.guest_creation_limiter}
+    """The browser's guest, created on its first visit within the address's budget of browser
+    guests (Settings.browser_guest_rate); past it, the read-only visitor and a notice saying why."""
+    create = {"token": token, "address": address, "limiter": context.browser_guest_limiter}
     try:
         try:
             return await context.db.run(guests.guest_for_browser, **create)

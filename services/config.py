@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RATE_LIMIT_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|seconds|m|min|minute|minutes)\s*$")
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql+psycopg")
+ADDRESS_RATE_GUESTS = 3  # the default per-address message budget, in guests' budgets
+BROWSER_GUEST_FACTOR = 10  # browsers' first visits may mint this many times CHAT_GUEST_RATE_LIMIT
 
 
 class Settings(BaseSettings):
@@ -27,8 +29,9 @@ class Settings(BaseSettings):
     max_upload_mb: Annotated[float, Field(gt=0, le=1024)] = 10
     rate_limit: str = "20/10s"
     # Messages and uploads from one client address, whatever guests it uses (fresh guests must not
-    # multiply the per-guest budget). Generous: several people behind one office NAT share it.
-    address_rate_limit: str = "60/10s"
+    # multiply the per-guest budget). Unset: three guests' worth of CHAT_RATE_LIMIT, and off with it,
+    # so that turning the message limit off turns every message limit off.
+    address_rate_limit: str | None = None
     guest_rate_limit: str = "30/10min"  # guests one client address may create (CONTRACT §8)
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     # Proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For and
@@ -68,7 +71,9 @@ class Settings(BaseSettings):
 
     @field_validator("rate_limit", "address_rate_limit", "guest_rate_limit")
     @classmethod
-    def _rate_limit_format(cls, value: str) -> str:
+    def _rate_limit_format(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if value.strip().lower() == "off":
             return "off"
         match = RATE_LIMIT_PATTERN.match(value.lower())
@@ -127,6 +132,22 @@ class Settings(BaseSettings):
     def rate_limit_per_seconds(self) -> tuple[int, float] | None:
         """(burst, seconds) of the per-guest message rate limit, or None when it is off."""
         return parse_rate(self.rate_limit)
+
+    @property
+    def address_rate(self) -> tuple[int, float] | None:
+        """(burst, seconds) of messages and uploads per client address, or None when it is off."""
+        if self.address_rate_limit is not None:
+            return parse_rate(self.address_rate_limit)
+        per_guest = parse_rate(self.rate_limit)
+        return None if per_guest is None else (per_guest[0] * ADDRESS_RATE_GUESTS, per_guest[1])
+
+    @property
+    def browser_guest_rate(self) -> tuple[int, float] | None:
+        """(burst, seconds) of guests minted by browsers' first visits per client address. A first
+        visit is a person opening the page, and a school or an office sends many from one address,
+        so browsers get ten times the API's budget (scripts mint through the API); off with it."""
+        rate = parse_rate(self.guest_rate_limit)
+        return None if rate is None else (rate[0] * BROWSER_GUEST_FACTOR, rate[1])
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -38,6 +38,7 @@ class AppContext:
     limiter: RateLimiter = field(default_factory=NoLimit)  # per guest: use send_limiter(address)
     address_limiter: RateLimiter = field(default_factory=NoLimit)  # sends per client address
     guest_creation_limiter: RateLimiter = field(default_factory=NoLimit)  # new guests per client address
+    browser_guest_limiter: RateLimiter = field(default_factory=NoLimit)  # the same, by browsers' first visits
     admin_backoff: FailureBackoff = field(default_factory=MemoryBackoff)  # wrong admin tokens per address
     # Names this process in the X-Chat-Instance header: which instance a load balancer chose.
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
@@ -80,11 +81,12 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
         limiter=make_limiter(
             settings.rate_limit_per_seconds, redis_url=settings.redis_url, prefix=settings.redis_prefix
         ),
-        address_limiter=make_limiter(
-            parse_rate(settings.address_rate_limit), redis_url=settings.redis_url, prefix=settings.redis_prefix
-        ),
+        address_limiter=make_limiter(settings.address_rate, redis_url=settings.redis_url, prefix=settings.redis_prefix),
         guest_creation_limiter=make_limiter(
             parse_rate(settings.guest_rate_limit), redis_url=settings.redis_url, prefix=settings.redis_prefix
+        ),
+        browser_guest_limiter=make_limiter(
+            settings.browser_guest_rate, redis_url=settings.redis_url, prefix=settings.redis_prefix
         ),
         admin_backoff=make_backoff(redis_url=settings.redis_url, prefix=settings.redis_prefix),
     )

@@ -109,7 +109,7 @@ def guest_for_browser(
     guest = guest_for_token(session=session, token=token)
     if guest is not None:
         return guest
-    limiter.hit(new_guest_key(address))
+    limiter.hit(f"new-browser-guest:{address}")  # a bucket apart from the API's (see Settings.browser_guest_rate)
     created = Guest(display_name=generate_display_name(), token_hash=hash_token(token))
     session.add(created)
     session.flush()

@@ -43,3 +43,18 @@ def test_a_burst_is_allowed_then_refused_with_the_wait(bucket: tuple[RateLimiter
 )
 def test_the_rate_setting_reads_as_burst_and_seconds(value: str, expected: tuple[int, float] | None) -> None:
     assert load_settings(rate_limit=value).rate_limit_per_seconds == expected
+
+
+def test_the_per_address_budget_is_three_guests_worth_and_off_with_the_message_limit() -> None:
+    """CHAT_RATE_LIMIT=off must turn every message limit off, including the per-address one that
+    an operator (or a script seeding a room) may not know exists."""
+    assert load_settings().address_rate == (60, 10.0)
+    assert load_settings(rate_limit="5/1m").address_rate == (15, 60.0)
+    assert load_settings(rate_limit="off").address_rate is None
+    assert load_settings(rate_limit="off", address_rate_limit="9/10s").address_rate == (9, 10.0)
+    assert load_settings(address_rate_limit="off").address_rate is None
+
+
+def test_browsers_first_visits_get_ten_times_the_apis_guest_budget_and_off_with_it() -> None:
+    assert load_settings().browser_guest_rate == (300, 600.0)
+    assert load_settings(guest_rate_limit="off").browser_guest_rate is None
