@@ -14,7 +14,7 @@ from models.guest import GuestPublic, GuestUpdate
 from models.room import RoomPublic, RoomUpdate
 from services import guests, moderation
 from services.audit import ADMIN, audit_log
-from services.backoff import secret_matches
+from services.backoff import TooManyFailures, secret_matches
 
 _bearer = HTTPBearer(auto_error=False, description="CHAT_ADMIN_TOKEN")
 
@@ -25,25 +25,32 @@ async def require_admin(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """The admin token, compared in constant time; wrong ones back off per client address, as the
-    admin page's sign-in does (services/backoff.py): 429 with Retry-After while shut out."""
+    admin page's sign-in does (services/backoff.py). While shut out the answer stays the 401 that
+    CONTRACT §5 gives a wrong token, unjudged, with Retry-After saying when a try will count again."""
     token = context.settings.admin_token
     if token is None:
         raise HTTPException(404, "Not Found")
     given = credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
     # No token at all is no guess: it gets its 401 without counting against the address.
-    if given is None or not await anyio.to_thread.run_sync(
-        lambda: secret_matches(
-            given=given, expected=token.get_secret_value(), address=address, backoff=context.admin_backoff
+    try:
+        matches = given is not None and await anyio.to_thread.run_sync(
+            lambda: secret_matches(
+                given=given, expected=token.get_secret_value(), address=address, backoff=context.admin_backoff
+            )
         )
-    ):
+    except TooManyFailures as refused:
+        headers = {"WWW-Authenticate": "Bearer", "Retry-After": str(refused.retry_after)}
+        raise HTTPException(401, refused.detail, headers=headers) from None
+    if not matches:
         raise HTTPException(
             401, "send Authorization: Bearer <CHAT_ADMIN_TOKEN>", headers={"WWW-Authenticate": "Bearer"}
         )
 
 
-# Every admin route: 401 for a wrong token (429 while backing off after many), 404 while the admin API is off.
+# Every admin route: 401 for a wrong token (with Retry-After while backing off after many), 404 while
+# the admin API is off.
 router = APIRouter(
-    prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=responses(401, 404, 429, *COMMON)
+    prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=responses(401, 404, *COMMON)
 )
 
 
