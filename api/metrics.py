@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,7 +59,7 @@ class RequestMetrics:
         route = route_template(scope)
         method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
         metrics.HTTP_LATENCY.labels(method=method, route=route, status=str(status)).observe(seconds)
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        headers = Headers(scope=scope)  # every line of a repeated header, as the API's limits read them
         peer = scope["client"][0] if scope.get("client") else None
         log.info(
             "request",

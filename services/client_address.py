@@ -20,6 +20,13 @@ def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
     return any(ip in network for network in trusted)
 
 
+def _all_values(headers: Mapping[str, str], name: str) -> str:
+    """Every line of a header, joined: a proxy may add its own X-Forwarded-For line instead of
+    appending to the client's, and the first line alone would then be the client's to choose."""
+    getlist = getattr(headers, "getlist", None)  # Starlette's Headers; a plain dict has one value
+    return ",".join(getlist(name)) if getlist is not None else headers.get(name, "")
+
+
 def client_address(peer: str | None, headers: Mapping[str, str], trusted: Sequence[Network]) -> str:
     """The client's address: the peer's, or, when the peer is a trusted proxy, the nearest address
     in X-Forwarded-For that is not itself a trusted proxy (walking from the right, as each proxy
@@ -27,7 +34,7 @@ def client_address(peer: str | None, headers: Mapping[str, str], trusted: Sequen
     address = peer or "unknown"
     if not trusted or not _is_trusted(address, trusted):
         return address
-    forwarded = [part.strip() for part in headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    forwarded = [part.strip() for part in _all_values(headers, "x-forwarded-for").split(",") if part.strip()]
     for hop in reversed(forwarded):
         if not _is_trusted(hop, trusted):
             return hop
