@@ -163,6 +163,7 @@ def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[
         # No fastapi_docs: api/docs.py serves /docs without a CDN. No session_middleware_kwargs:
         # api/operations.py adds the session middleware, inside the one that flags its cookie.
         log_config=None,  # uvicorn's records go through services/logs.py like everyone else's
+        access_log=False,  # api/metrics.py writes one line per request, with the route and the client
         reconnect_timeout=10,  # a phone switching networks keeps its page instead of reloading it
         # The app reads X-Forwarded-* itself, believing only CHAT_TRUSTED_PROXIES (services/client_address.py);
         # uvicorn's own rewrite would believe them from any local peer and so bypass per-address limits.

@@ -27,7 +27,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
-        "connect-src 'self' ws: wss:",  # NiceGUI's socket.io WebSocket
+        "connect-src 'self'",  # NiceGUI's socket.io, WebSocket included: 'self' covers ws(s) to this origin
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
