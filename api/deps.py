@@ -7,7 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from models.guest import GuestPublic
 from services import guests
-from services.client_address import client_address
+from services.client_address import budget_address, client_address
 from services.context import AppContext
 from services.rate_limit import RateLimiter
 
@@ -22,9 +22,10 @@ Context = Annotated[AppContext, Depends(get_context)]
 
 
 def get_client_address(request: Request, context: Context) -> str:
-    """Who sent this request: the peer, or the client a trusted proxy names (CHAT_TRUSTED_PROXIES)."""
+    """Whose budgets this request spends: the peer, or the client a trusted proxy names
+    (CHAT_TRUSTED_PROXIES), an IPv6 client by its /64."""
     peer = request.client.host if request.client else None
-    return client_address(peer, request.headers, context.settings.trusted_proxy_networks)
+    return budget_address(client_address(peer, request.headers, context.settings.trusted_proxy_networks))
 
 
 ClientAddress = Annotated[str, Depends(get_client_address)]

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.guest import GuestPublic
 from services import guests
-from services.client_address import client_address
+from services.client_address import budget_address, client_address
 from services.context import AppContext
 from services.rate_limit import RateLimited
 
@@ -37,7 +37,7 @@ def page_address(context: AppContext) -> str:
     except RuntimeError:  # a client without a request (never for a page a browser opened)
         return "unknown"
     peer = request.client.host if request.client else None
-    return client_address(peer, request.headers, context.settings.trusted_proxy_networks)
+    return budget_address(client_address(peer, request.headers, context.settings.trusted_proxy_networks))
 
 
 async def current_guest(context: AppContext, token: str, address: str) -> GuestPublic:

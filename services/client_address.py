@@ -42,6 +42,21 @@ def client_address(peer: str | None, headers: Mapping[str, str], trusted: Sequen
     return address
 
 
+def budget_address(address: str) -> str:
+    """What a per-address budget is kept for: the address itself, but for IPv6 its /64 network,
+    since one host or home is usually handed a whole /64 and could otherwise take a new address,
+    and a fresh budget, for every request."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def is_https(
     scheme: str, peer: str | None, headers: Mapping[str, str], trusted: Sequence[Network], public_url: str | None
 ) -> bool:

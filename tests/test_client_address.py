@@ -5,7 +5,7 @@ import ipaddress
 
 from starlette.datastructures import Headers
 
-from services.client_address import client_address, is_https
+from services.client_address import budget_address, client_address, is_https
 
 PROXY = [ipaddress.ip_network("10.0.0.0/8")]
 
@@ -29,6 +29,14 @@ def test_behind_trusted_proxies_the_nearest_untrusted_hop_is_the_client() -> Non
 def test_a_proxy_that_adds_its_own_header_line_cannot_be_bypassed_by_the_clients_line() -> None:
     forged_then_real = headers(("x-forwarded-for", "1.2.3.4"), ("x-forwarded-for", "198.51.100.7"))
     assert client_address("10.0.0.2", forged_then_real, PROXY) == "198.51.100.7"
+
+
+def test_an_ipv6_client_spends_the_budget_of_its_64_so_new_addresses_are_no_fresh_budget() -> None:
+    assert budget_address("2001:db8:1:2:aaaa::1") == budget_address("2001:db8:1:2:bbbb::7") == "2001:db8:1:2::/64"
+    assert budget_address("2001:db8:1:3::1") != budget_address("2001:db8:1:2::1")
+    assert budget_address("198.51.100.7") == "198.51.100.7"
+    assert budget_address("::ffff:198.51.100.7") == "198.51.100.7"  # IPv4 on a dual-stack socket
+    assert budget_address("unknown") == "unknown"
 
 
 def test_https_is_believed_from_the_public_url_or_a_trusted_proxy_only() -> None:
