@@ -22,15 +22,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from PIL import Image
+
+from tests.process_watch import Watch, family_rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,67 +105,6 @@ def running_app(root: Path, workers: int) -> Iterator[tuple[subprocess.Popen[byt
             log.close()
 
 
-def family_rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc (no psutil)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total
-
-
-@dataclass
-class Watch:
-    """Samples /healthz latency and family memory on two threads until stopped."""
-
-    pid: int
-    url: str
-    health_ms: list[float] = field(default_factory=list)
-    health_failures: int = 0
-    peak_kib: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> "Watch":
-        self._threads = [threading.Thread(target=self._health), threading.Thread(target=self._memory)]
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-
-    def _health(self) -> None:
-        with httpx.Client(timeout=60) as client:
-            while not self._stop.is_set():
-                started = time.perf_counter()
-                try:
-                    ok = client.get(f"{self.url}/healthz").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                self.health_ms.append((time.perf_counter() - started) * 1000)
-                self.health_failures += not ok
-                self._stop.wait(0.05)
-
-    def _memory(self) -> None:
-        while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, family_rss_kib(self.pid))
-            self._stop.wait(0.02)
-
-
 def upload(url: str, token: str, slug: str, name: str, data: bytes) -> tuple[int, float, str]:
     started = time.perf_counter()
     try:
@@ -190,13 +129,13 @@ def run_round(process: subprocess.Popen[bytes], url: str, label: str, name: str,
     room = httpx.post(f"{url}/api/v1/rooms", json={"name": f"images {time.time_ns()}"}, headers=headers, timeout=30)
     slug = room.json()["slug"]
     time.sleep(1)
-    idle = family_rss_kib(process.pid)
-    with Watch(process.pid, url) as watch, ThreadPoolExecutor(count) as pool:
+    with Watch(process.pid, url, timeout=60) as watch, ThreadPoolExecutor(count) as pool:
         started = time.perf_counter()
         answers = list(pool.map(lambda _: upload(url, token, slug, name, data), range(count)))
         elapsed = time.perf_counter() - started
     time.sleep(3)  # what stays held once the work is done
     after = family_rss_kib(process.pid)
+    idle = watch.idle_kib
     print(f"\n## {label}: {count} concurrent uploads of {len(data) / 1024:.0f} KB, all answered in {elapsed:.1f} s")
     for status, seconds, detail in sorted(answers, key=lambda answer: answer[1]):
         print(f"  {status}  {seconds:6.2f} s  {detail}")
@@ -205,7 +144,7 @@ def run_round(process: subprocess.Popen[bytes], url: str, label: str, name: str,
         f"  memory (app + workers): idle {idle / mib:.0f} MiB, peak {watch.peak_kib / mib:.0f} MiB "
         f"(+{(watch.peak_kib - idle) / mib:.0f}), 3 s after {after / mib:.0f} MiB (+{(after - idle) / mib:.0f})"
     )
-    latencies = sorted(watch.health_ms)
+    latencies = sorted(seconds * 1000 for seconds in watch.health_seconds)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(
         f"  /healthz during the round: {len(latencies)} answers, p50 {statistics.median(latencies):.0f} ms, "

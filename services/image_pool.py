@@ -14,6 +14,10 @@ starve the event loop through the GIL, and nothing stops a hundred at once. So i
   a clean 413 or 415 instead of taking the machine;
 - workers run at a lower CPU priority (nice 10) than the app, so pages and /healthz stay quick
   while every core decodes;
+- each worker watches the app's process and exits within a second of its end, however it ended
+  (SIGKILL, the OOM killer): an idle worker would otherwise wait for work forever, and keep the
+  fork server alive with it (the fork server exits once nothing holds its "alive" pipe, which
+  every worker holds);
 - at most `workers` images are decoded at once and `waiting` more wait in line; past that an
   upload is refused at once with `Busy` (503 and Retry-After), so a flood costs the server
   neither memory nor time.
@@ -29,6 +33,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from pathlib import Path
 from typing import Protocol
 
 import anyio.to_thread
@@ -46,6 +51,7 @@ Image.init()
 WORKER_MEMORY_CAP = 1536 * 1024 * 1024
 WORKER_NICENESS = 10  # below the app's own process, which answers every page and request
 WAITING_PER_WORKER = 2  # images that may wait for a worker, per worker, before uploads are refused
+APP_WATCH_SECONDS = 0.5  # how often a worker checks that the app is still there
 
 
 class Busy(ServiceError):
@@ -81,12 +87,39 @@ class ThreadImageProcessor:
         return await anyio.to_thread.run_sync(partial(process_image, data, max_bytes=max_bytes))
 
 
-def _prepare_worker(memory_cap: int) -> None:
+def _process_identity(pid: int) -> str | None:
+    """The start time of a living process (from /proc, so a reused pid is not taken for it), or
+    None once it has ended, a zombie included. Where there is no /proc, only whether it exists."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "alive"
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _exit_with(app_pid: int, app_identity: str | None) -> None:
+    """In a worker's thread: end the worker as soon as the app that started it is gone."""
+    while _process_identity(app_pid) == app_identity:
+        time.sleep(APP_WATCH_SECONDS)
+    os._exit(1)
+
+
+def _prepare_worker(memory_cap: int, app_pid: int, app_identity: str | None) -> None:
     """Runs first in every worker. Allocations past the cap raise MemoryError instead of growing;
     a lower CPU priority lets the event loop of the app (every open page, /healthz) run first
-    when the workers keep every core busy."""
+    when the workers keep every core busy; and the worker ends with the app (its parent is the
+    fork server, not the app, so nothing else would tell it)."""
     import resource
 
+    threading.Thread(target=_exit_with, args=(app_pid, app_identity), name="app-watch", daemon=True).start()
     with contextlib.suppress(ValueError, OSError):  # a lower hard limit already set is kept
         resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
     with contextlib.suppress(OSError):
@@ -123,35 +156,45 @@ class ProcessImagePool:
 
     async def process(self, data: bytes, *, max_bytes: int) -> ProcessedImage:
         started = time.monotonic()
+        executor, future = self._submit(data, max_bytes)
         try:
-            future = self._submit(data, max_bytes)
             result = await asyncio.wrap_future(future)
         except BrokenProcessPool:
             # A worker died outright (killed from outside, a crash in a codec): every image it
             # shared the pool with failed too. A fresh pool serves the next ones; these may retry.
-            self._renew()
+            self._renew(executor)
             raise Busy(self._retry_after()) from None
         except asyncio.CancelledError:
-            future.cancel()  # the client went away: drop the image if it has not started yet
-            raise
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                future.cancel()  # the client went away: drop the image if it has not started yet
+                raise
+            # Not this request's cancellation: the image's pool was replaced after a broken worker,
+            # or stopped, while the image waited in its line. The client may retry.
+            raise Busy(self._retry_after()) from None
         self._seconds_per_image = 0.8 * self._seconds_per_image + 0.2 * (time.monotonic() - started)
         return result
 
-    def _submit(self, data: bytes, max_bytes: int) -> "Future[ProcessedImage]":
+    def _submit(self, data: bytes, max_bytes: int) -> tuple[ProcessPoolExecutor, "Future[ProcessedImage]"]:
         with self._lock:
-            if self._executor is None:
+            executor = self._executor
+            if executor is None:
                 raise RuntimeError("the image pool is not started")
             if self._in_flight >= self.capacity:
                 raise Busy(self._retry_after())
             self._in_flight += 1
         try:
-            future = self._executor.submit(process_image, data, max_bytes=max_bytes)
+            future = executor.submit(process_image, data, max_bytes=max_bytes)
+        except BrokenProcessPool:  # broken by another image a moment ago, not yet renewed
+            self._release()
+            self._renew(executor)
+            raise Busy(self._retry_after()) from None
         except BaseException:
             self._release()
             raise
         # Released when the work is really over, not when a cancelled request stops waiting for it.
         future.add_done_callback(lambda _: self._release())
-        return future
+        return executor, future
 
     def _release(self) -> None:
         with self._lock:
@@ -161,11 +204,14 @@ class ProcessImagePool:
         """About when a place in the line frees up: the line's length in images per worker."""
         return min(30.0, self._seconds_per_image * self.capacity / self.workers)
 
-    def _renew(self) -> None:
+    def _renew(self, broken: ProcessPoolExecutor) -> None:
+        """Replace the pool that broke, once: every image it held reports the same breakage, and
+        the ones after the first must not replace (and cancel the line of) the fresh pool."""
         with self._lock:
-            old, self._executor = self._executor, self._new_executor()
-        if old is not None:
-            old.shutdown(wait=False, cancel_futures=True)
+            if self._executor is not broken:
+                return  # already renewed, or stopped
+            self._executor = self._new_executor()
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def _new_executor(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
@@ -177,5 +223,5 @@ class ProcessImagePool:
             mp_context=context,
             max_tasks_per_child=1,
             initializer=_prepare_worker,
-            initargs=(self._memory_cap,),
+            initargs=(self._memory_cap, os.getpid(), _process_identity(os.getpid())),
         )

@@ -12,7 +12,6 @@ import io
 import os
 import signal
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -23,10 +22,11 @@ import httpx
 import pytest
 from PIL import Image
 
-from benchmarks.images import family_rss_kib, large_allowed_webp, many_frame_gif, wide_webp
+from benchmarks.images import large_allowed_webp, many_frame_gif, wide_webp
 from services.errors import ServiceError, TooLarge, UnsupportedMedia
 from services.image_pool import Busy, ProcessImagePool
 from services.images import MAX_FRAMES, MAX_PIXELS, check_header, process_image
+from tests.process_watch import Watch, alive, descendants, family_rss_kib, rss_kib
 from tests.support import AppProcess, running_app
 
 LIMIT = 10 * 1024 * 1024
@@ -207,6 +207,27 @@ def test_a_worker_killed_mid_image_leaves_a_pool_that_still_works() -> None:
     asyncio.run(scenario())
 
 
+def test_every_image_of_a_broken_pool_hears_busy_and_the_pool_is_renewed_once() -> None:
+    """Two images on one worker, the worker killed: the one decoding and the one waiting both get
+    Busy (503), not a CancelledError from a second renewal shutting down the first's fresh pool."""
+
+    async def scenario() -> None:
+        with pool(1) as images:
+            uploads = [asyncio.ensure_future(images.process(large_allowed_webp(), max_bytes=LIMIT)) for _ in range(2)]
+            worker = await asyncio.wait_for(busy_worker(), timeout=30)
+            executor = images._executor
+            os.kill(worker, signal.SIGKILL)
+            answers = await asyncio.wait_for(asyncio.gather(*uploads, return_exceptions=True), timeout=60)
+            assert [type(answer) for answer in answers] == [Busy, Busy], answers
+            renewed = images._executor
+            assert renewed is not None and renewed is not executor
+            result = await asyncio.wait_for(images.process(small_png(), max_bytes=LIMIT), timeout=60)
+            assert result.width == 64
+            assert images._executor is renewed and images.in_flight == 0
+
+    asyncio.run(scenario())
+
+
 async def busy_worker() -> int:
     """The pid of a process under ours that is using a lot of memory: the worker decoding."""
     while True:
@@ -214,19 +235,6 @@ async def busy_worker() -> int:
             if rss_kib(pid) > 150 * 1024:
                 return pid
         await asyncio.sleep(0.02)
-
-
-def descendants(pid: int) -> list[int]:
-    children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return children + [grandchild for child in children for grandchild in descendants(child)]
-
-
-def rss_kib(pid: int) -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 # --- the running app --------------------------------------------------------------------------------
@@ -238,46 +246,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     data_dir = tmp_path_factory.mktemp("image-limits")
     with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir), CHAT_IMAGE_WORKERS="1") as process:
         yield process
-
-
-class Watch:
-    """Asks /healthz every 50 ms and samples the memory of the app and its workers, until stopped."""
-
-    def __init__(self, app: AppProcess) -> None:
-        self.app, self.health_seconds, self.peak_kib = app, [0.0], 0
-        self.idle_kib = family_rss_kib(app.process.pid)
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._health), threading.Thread(target=self._memory)]
-
-    def __enter__(self) -> "Watch":
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-    @property
-    def rise_kib(self) -> int:
-        return self.peak_kib - self.idle_kib
-
-    def _health(self) -> None:
-        with httpx.Client(timeout=10) as client:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                try:
-                    answered = client.get(f"{self.app.url}/healthz").status_code == 200
-                except httpx.HTTPError:
-                    answered = False
-                self.health_seconds.append(time.monotonic() - started if answered else float("inf"))
-                self._stop.wait(0.05)
-
-    def _memory(self) -> None:
-        while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, family_rss_kib(self.app.process.pid))
-            self._stop.wait(0.02)
 
 
 def room_for_uploads(app: AppProcess) -> tuple[str, dict[str, str]]:
@@ -301,18 +269,18 @@ def upload_at_once(app: AppProcess, data: bytes, count: int) -> list[httpx.Respo
 def test_four_uploads_declaring_16383_by_2000_pixels_cost_little_and_keep_the_server_answering(
     app: AppProcess,
 ) -> None:
-    with Watch(app) as watch:
+    with Watch(app.process.pid, app.url) as watch:
         answers = upload_at_once(app, wide_webp(), 4)
 
     assert [answer.status_code for answer in answers] == [413] * 4
     assert all("16383×2000" in answer.json()["detail"] for answer in answers)
     assert watch.rise_kib < GIB_KIB, f"memory rose by {watch.rise_kib / 1024:.0f} MiB"
-    assert max(watch.health_seconds) < 2, f"/healthz took {max(watch.health_seconds):.1f} s"
+    assert watch.slowest_health_seconds < 2, f"/healthz took {watch.slowest_health_seconds:.1f} s"
 
 
 def test_heavy_uploads_wait_their_turn_or_hear_busy_and_their_memory_is_given_back(app: AppProcess) -> None:
     """Six 24-megapixel images at one worker: one decodes, two wait, three are told to come back."""
-    with Watch(app) as watch:
+    with Watch(app.process.pid, app.url) as watch:
         answers = upload_at_once(app, large_allowed_webp(), 6)
 
     statuses = sorted(answer.status_code for answer in answers)
@@ -325,7 +293,7 @@ def test_heavy_uploads_wait_their_turn_or_hear_busy_and_their_memory_is_given_ba
             thumbnail = httpx.get(app.url + answer.json()["image"]["thumbnail_url"], timeout=10)
             assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
     assert watch.rise_kib < GIB_KIB, f"memory rose by {watch.rise_kib / 1024:.0f} MiB"
-    assert max(watch.health_seconds) < 2, f"/healthz took {max(watch.health_seconds):.1f} s"
+    assert watch.slowest_health_seconds < 2, f"/healthz took {watch.slowest_health_seconds:.1f} s"
     # Each worker exits after its image: what it used goes back to the system, not to the app.
     time.sleep(1)
     held = family_rss_kib(app.process.pid) - watch.idle_kib
@@ -341,3 +309,19 @@ def test_hostile_files_get_a_clear_refusal_from_the_api(app: AppProcess, make: o
 
     assert answer.status_code == status
     assert answer.json()["detail"]
+
+
+def test_nothing_the_app_started_outlives_it_when_it_is_killed(tmp_path: Path) -> None:
+    """SIGKILL (or the OOM killer) gives the app no chance to stop its image pool: the workers
+    notice on their own, and the fork server and resource tracker follow them."""
+    with running_app(tmp_path / "logs", CHAT_DATA_DIR=str(tmp_path), CHAT_IMAGE_WORKERS="2") as app:
+        (answer,) = upload_at_once(app, small_png(), 1)
+        assert answer.status_code == 201, answer.text
+        family = descendants(app.process.pid)
+        assert len(family) >= 2, f"no fork server and worker under the app: {family}"
+        app.process.kill()
+        app.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while (left := [pid for pid in family if alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not left, f"still running 10 s after the app was killed: {left}"
