@@ -126,6 +126,17 @@ def _prepare_worker(memory_cap: int, app_pid: int, app_identity: str | None) -> 
         os.nice(WORKER_NICENESS)
 
 
+def _shut_down(executor: ProcessPoolExecutor) -> None:
+    """Shut a pool down without waiting for it here. Not `shutdown(wait=False)`: in Python 3.11
+    that clears the pool's process table while its manager thread may still be replacing a worker
+    that exited after its image (max_tasks_per_child), and that thread dies of it, leaving any
+    image already handed to a worker unanswered. Waiting, in a thread of its own, avoids the race;
+    images not yet started are cancelled (their uploads hear Busy)."""
+    threading.Thread(
+        target=partial(executor.shutdown, wait=True, cancel_futures=True), name="image-pool-shutdown", daemon=True
+    ).start()
+
+
 class ProcessImagePool:
     """A bounded pool of image workers. `start()` before use, `stop()` at shutdown."""
 
@@ -151,8 +162,7 @@ class ProcessImagePool:
     def stop(self) -> None:
         executor, self._executor = self._executor, None
         if executor is not None:
-            # Do not wait: a worker in the middle of an image finishes it and exits on its own.
-            executor.shutdown(wait=False, cancel_futures=True)
+            _shut_down(executor)
 
     async def process(self, data: bytes, *, max_bytes: int) -> ProcessedImage:
         started = time.monotonic()
@@ -211,7 +221,7 @@ class ProcessImagePool:
             if self._executor is not broken:
                 return  # already renewed, or stopped
             self._executor = self._new_executor()
-        broken.shutdown(wait=False, cancel_futures=True)
+        _shut_down(broken)
 
     def _new_executor(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")

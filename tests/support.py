@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -109,13 +110,22 @@ class AppProcess:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
+        """SIGTERM to the app (a clean shutdown, as before); if it has not exited within 15 s,
+        SIGKILL to its whole process group. Then whatever is left of the group (image workers,
+        the fork server) is killed too, so nothing the app started outlives the test."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._kill_group()
                 self.process.wait(timeout=5)
+        self._kill_group()
+
+    def _kill_group(self) -> None:
+        # The app leads its own session and group (start_new_session): the group's id is its pid.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -139,6 +149,7 @@ def running_app(log_dir: Path, *, startup_timeout: float = 45, **settings: str) 
             stdout=log_file,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # a process group of its own, for stop() to leave nothing behind
         )
     app = AppProcess(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path, settings=settings)
     try:
