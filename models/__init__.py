@@ -4,7 +4,7 @@ from models.admin import GuestRow, MessageRow, Overview, RoomRow
 from models.audit import AuditEntry, AuditEntryPublic
 from models.guest import Guest, GuestCreate, GuestPublic, GuestUpdate, GuestWithToken
 from models.image import Image, ImagePublic
-from models.message import Message, MessageCreate, MessagePage, MessagePublic
+from models.message import Mention, Message, MessageCreate, MessagePage, MessagePublic, Reaction
 from models.room import Membership, Room, RoomCreate, RoomPublic, RoomRemoval, RoomState, RoomUpdate
 
 __all__ = [
@@ -19,12 +19,14 @@ __all__ = [
     "Image",
     "ImagePublic",
     "Membership",
+    "Mention",
     "Message",
     "MessageCreate",
     "MessagePage",
     "MessagePublic",
     "MessageRow",
     "Overview",
+    "Reaction",
     "Room",
     "RoomCreate",
     "RoomPublic",

@@ -41,6 +41,8 @@ class Membership(SQLModel, table=True):
     room_id: int = Field(sa_column=Column(Integer, ForeignKey("room.id", ondelete="CASCADE"), primary_key=True))
     guest_id: int = Field(sa_column=Column(Integer, ForeignKey("guest.id", ondelete="CASCADE"), primary_key=True))
     joined_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The newest message id the guest has read here: what is after it is unread.
+    last_read_id: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
     __table_args__ = (Index("ix_membership_guest_id", "guest_id"),)
 
@@ -76,6 +78,8 @@ class RoomPublic(BaseModel):
     created_at: datetime
     member_count: int
     last_message_at: datetime | None
+    # Messages after the caller's last read one in a room they belong to; None for anyone else.
+    unread: int | None = None
 
 
 class RoomState(RoomPublic):

@@ -10,15 +10,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
+from models.guest import GuestPublic
 from models.message import MessagePublic
 from models.room import RoomState
 
 ROOMS_CHANNEL = "rooms"  # the room list: rooms created, changed, active, deleted
+TYPING_SHOWN_SECONDS = 5.0  # how long a view shows a guest typing after their last typing.started
 
 
 def room_channel(slug: str) -> str:
     """Slugs never change (a rename changes the name only), and every view knows its slug."""
     return f"room.{slug}"
+
+
+def guest_channel(guest_id: int) -> str:
+    """What concerns one guest in all their open pages (their read positions)."""
+    return f"guest.{guest_id}"
 
 
 class MessageCreated(BaseModel):
@@ -37,6 +44,54 @@ class MessageDeleted(BaseModel):
 
     def channels(self) -> tuple[str, ...]:
         return (room_channel(self.room),)
+
+
+class MessageUpdated(BaseModel):
+    """Edited, or its reactions changed: views replace the message they show with this one."""
+
+    type: Literal["message.updated"] = "message.updated"
+    room: str  # slug
+    message: MessagePublic
+
+    def channels(self) -> tuple[str, ...]:
+        return (room_channel(self.room),)
+
+
+class TypingStarted(BaseModel):
+    """A guest is typing in the room: views show it for TYPING_SHOWN_SECONDS unless it is repeated.
+    Their message arriving ends it sooner."""
+
+    type: Literal["typing.started"] = "typing.started"
+    room: str  # slug
+    guest: GuestPublic
+
+    def channels(self) -> tuple[str, ...]:
+        return (room_channel(self.room),)
+
+
+class PresenceChanged(BaseModel):
+    """Who has the room open now, on every instance: views replace their list with this one."""
+
+    type: Literal["presence.changed"] = "presence.changed"
+    room: str  # slug
+    online: list[GuestPublic]
+
+    def channels(self) -> tuple[str, ...]:
+        return (room_channel(self.room),)
+
+
+class ReadMarked(BaseModel):
+    """A guest read a room up to a message (in any of their pages, or through the API): their
+    other pages update its unread count."""
+
+    type: Literal["read.marked"] = "read.marked"
+    guest_id: int
+    room: str  # slug
+    last_read_id: int
+    unread: int
+
+    def channels(self) -> tuple[str, ...]:
+        return (guest_channel(self.guest_id),)
 
 
 class RoomCreated(BaseModel):
@@ -94,7 +149,19 @@ class Resync(BaseModel):
     type: Literal["bus.resync"] = "bus.resync"
 
 
-ChatEvent = MessageCreated | MessageDeleted | RoomCreated | RoomUpdated | RoomActivity | RoomDeleted | GuestRemoved
+ChatEvent = (
+    MessageCreated
+    | MessageDeleted
+    | MessageUpdated
+    | TypingStarted
+    | PresenceChanged
+    | ReadMarked
+    | RoomCreated
+    | RoomUpdated
+    | RoomActivity
+    | RoomDeleted
+    | GuestRemoved
+)
 RoomEvent = Annotated[ChatEvent | Resync, Field(discriminator="type")]
 _adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)
 
