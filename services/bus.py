@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 Payload = str | bytes
+HEALTH_WAKE_INTERVAL = 1.0  # seconds: health checks wake a stalled reconnect at most this often
 QUEUE_LIMIT = 1000  # a subscriber this far behind gets GAP instead of growing memory
 
 
@@ -257,6 +258,7 @@ class RedisTransport:
         # Health checks wake the reconnect loop instead of waiting out its back-off, so that
         # /healthz reports a recovered Redis within a second, not after the next scheduled try.
         self._retry_now = asyncio.Event()
+        self._last_wake = -HEALTH_WAKE_INTERVAL
         self._subscribed = asyncio.Event()
 
     @property
@@ -321,8 +323,12 @@ class RedisTransport:
             return f"redis unreachable: {error}"
         if self._subscriber is None:
             # Redis answers but the subscription is still down: try it now rather than report
-            # the state of the last attempt.
-            self._retry_now.set()
+            # the state of the last attempt. At most once a second: a burst of probes must not
+            # turn the back-off into a tight loop of connection attempts.
+            now = time.monotonic()
+            if now - self._last_wake >= HEALTH_WAKE_INTERVAL:
+                self._last_wake = now
+                self._retry_now.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._subscribed.wait(), self.HEALTH_RECONNECT_WAIT)
         if self._subscriber is None:
