@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from api import admin, guests, health, media, rooms
+from api import admin, guests, health, media, room_activity, rooms
 from api.body_limit import BodySizeLimit
 from api.errors import operation_id, unreadable_body, validation_failed
 from api.instance_header import InstanceHeader
@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 def install(app: FastAPI, context: AppContext) -> None:
     app.state.chat = context
     # NiceGUI creates the FastAPI app itself, so operationIds are set where the routers join it.
-    for router, prefix in ((guests.router, API_PREFIX), (rooms.router, API_PREFIX), (admin.router, API_PREFIX)):
-        app.include_router(router, prefix=prefix, generate_unique_id_function=operation_id)
+    for router in (guests.router, rooms.router, room_activity.router, admin.router):
+        app.include_router(router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
     app.include_router(health.router, generate_unique_id_function=operation_id)
     app.include_router(media.router, generate_unique_id_function=operation_id)
     app.add_exception_handler(RequestValidationError, validation_failed)  # type: ignore[arg-type]

@@ -51,3 +51,17 @@ async def current_guest(
 
 
 CurrentGuest = Annotated[GuestPublic, Depends(current_guest)]
+
+
+async def optional_guest(
+    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> GuestPublic | None:
+    """The caller, for routes that anyone may call and that say more to a guest (their unread
+    counts). No Authorization header: None, an anonymous reader. A token that names nobody is a 401
+    as everywhere else, not silently anonymous: a client with a stale token should hear so."""
+    if credentials is None:
+        return None
+    return await current_guest(context, credentials)
+
+
+OptionalGuest = Annotated[GuestPublic | None, Depends(optional_guest)]

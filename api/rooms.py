@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from api.deps import Context, CurrentGuest, SendLimiter
+from api.deps import Context, CurrentGuest, OptionalGuest, SendLimiter
 from api.errors import AUTHENTICATED, COMMON, responses
 from api.params import AfterId, BeforeId, GuestId, MessageId, Slug
 from models.message import MessageCreate, MessagePage, MessagePublic
@@ -30,11 +30,14 @@ _NEXT_PAGE_HEADERS = {
 }
 
 
-@router.get("", response_model=list[RoomPublic], responses={200: {"headers": _NEXT_PAGE_HEADERS}, **responses(*COMMON)})
+@router.get(
+    "", response_model=list[RoomPublic], responses={200: {"headers": _NEXT_PAGE_HEADERS}, **responses(401, *COMMON)}
+)
 async def list_rooms(
     request: Request,
     response: Response,
     context: Context,
+    guest: OptionalGuest,
     limit: Annotated[int, Query(ge=1, le=ROOM_PAGE_MAX, description="rooms per page")] = ROOM_PAGE_DEFAULT,
     before: Annotated[
         str | None, Query(max_length=40, description="the X-Next-Cursor of the previous page: the rooms after it")
@@ -46,8 +49,12 @@ async def list_rooms(
     """Public rooms, most recent activity first (rooms without messages by creation time), a page at
     a time. The body stays a plain list; when more rooms follow, the `X-Next-Cursor` header holds
     the cursor to pass as `before`, and `Link` the next page's URL (rel="next"). Paging is by
-    cursor, so rooms that get messages meanwhile never make another room repeat or go missing."""
-    page = await context.db.run_read(rooms.page_rooms, limit=limit, before=before, query=q or "")
+    cursor, so rooms that get messages meanwhile never make another room repeat or go missing.
+    With a guest token, `unread` counts the messages after the caller's last read one in the rooms
+    they belong to (`null` in the others, and for everyone without a token); a token that names
+    nobody is 401."""
+    reader_id = guest.id if guest else None
+    page = await context.db.run_read(rooms.page_rooms, limit=limit, before=before, query=q or "", reader_id=reader_id)
     if page.next_cursor is not None:
         query = {"limit": limit, **({"q": q} if q else {}), "before": page.next_cursor}
         response.headers["X-Next-Cursor"] = page.next_cursor
@@ -61,9 +68,10 @@ async def create_room(body: RoomCreate, guest: CurrentGuest, context: Context) -
     return await context.db.run(rooms.create_room, owner_id=guest.id, name=body.name, description=body.description)
 
 
-@router.get("/{slug}", response_model=RoomPublic, responses=responses(404, *COMMON))
-async def get_room(slug: Slug, context: Context) -> RoomPublic:
-    return await context.db.run(rooms.get_room, slug=slug)
+@router.get("/{slug}", response_model=RoomPublic, responses=responses(401, 404, *COMMON))
+async def get_room(slug: Slug, context: Context, guest: OptionalGuest) -> RoomPublic:
+    """The room. With a guest token, `unread` as in list_rooms; a token that names nobody is 401."""
+    return await context.db.run_read(rooms.get_room, slug=slug, reader_id=guest.id if guest else None)
 
 
 @router.post("/{slug}/join", response_model=RoomPublic, responses=responses(*AUTHENTICATED, 404, 409))

@@ -19,7 +19,9 @@ from services.config import Settings, parse_rate
 from services.database import Database, DatabaseUnavailable
 from services.image_pool import ImageProcessor, ProcessImagePool, ThreadImageProcessor
 from services.media import LocalMediaStore, MediaStore
+from services.presence import Presence, make_presence
 from services.rate_limit import GuestAndAddressLimiter, NoLimit, RateLimiter, make_limiter
+from services.unread import ReadMarks
 
 
 class StartupError(Exception):
@@ -33,6 +35,8 @@ class AppContext:
     bus: EventBus
     media: MediaStore
     storage_secret: str
+    presence: Presence  # who has each room open, on every instance (memory, or Redis with CHAT_REDIS_URL)
+    read_marks: ReadMarks  # the pages' read positions, written in batches
     # Decodes uploads: prepare() gives the app a pool of worker processes (CHAT_IMAGE_WORKERS).
     images: ImageProcessor = field(default_factory=ThreadImageProcessor)
     limiter: RateLimiter = field(default_factory=NoLimit)  # per guest: use send_limiter(address)
@@ -41,7 +45,7 @@ class AppContext:
     browser_guest_limiter: RateLimiter = field(default_factory=NoLimit)  # the same, by browsers' first visits
     admin_backoff: FailureBackoff = field(default_factory=MemoryBackoff)  # wrong admin tokens per address
     # Names this process in the X-Chat-Instance header: which instance a load balancer chose.
-    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    instance_id: str = field(default_factory=lambda: default_instance_id())
 
     def send_limiter(self, address: str) -> RateLimiter:
         """The budgets a message or upload from `address` spends: its guest's and its address's."""
@@ -49,12 +53,20 @@ class AppContext:
 
     async def start(self) -> None:
         await self.bus.start()
+        await self.presence.start()
+        await self.read_marks.start()
         await anyio.to_thread.run_sync(self.images.start)  # starts the fork server: not on the loop
 
     async def stop(self) -> None:
         self.images.stop()
+        await self.read_marks.stop()  # the last marks are written, their events published
+        await self.presence.stop()  # this instance's viewers leave every list at once
         await self.bus.close()
         self.db.dispose()
+
+
+def default_instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 def prepare(settings: Settings, *, port: int) -> AppContext:
@@ -71,12 +83,18 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
         raise StartupError(f"cannot reach the database at {_redact(db.url)}: {error}") from None
     if settings.redis_url:
         _check_redis(settings.redis_url)
+    instance_id = default_instance_id()
     return AppContext(
         settings=settings,
         db=db,
         bus=bus,
         media=LocalMediaStore(settings.effective_media_dir),
         storage_secret=_storage_secret(settings),
+        presence=make_presence(
+            db=db, instance_id=instance_id, redis_url=settings.redis_url, prefix=settings.redis_prefix
+        ),
+        read_marks=ReadMarks(db),
+        instance_id=instance_id,
         images=ProcessImagePool(settings.image_workers),
         limiter=make_limiter(
             settings.rate_limit_per_seconds, redis_url=settings.redis_url, prefix=settings.redis_prefix

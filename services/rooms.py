@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, delete, select
 
+from models.message import Message
 from models.room import (
     ROOM_DESCRIPTION_MAX,
     ROOM_NAME_MAX,
@@ -85,11 +86,29 @@ def list_rooms(*, session: Session) -> list[RoomState]:
     return [_state(room, member_count=count) for room, count in rows]
 
 
+def rooms_of(session: Session, *, guest_id: int) -> list[RoomState]:
+    """The rooms a guest belongs to, private ones too, most recent activity first."""
+    member_count = select(func.count()).where(Membership.room_id == Room.id).correlate(Room).scalar_subquery()
+    rows = session.exec(
+        select(Room, member_count)
+        .join(Membership, col(Membership.room_id) == Room.id)
+        .where(Membership.guest_id == guest_id)
+        .order_by(col(Room.last_activity_at).desc(), col(Room.id).desc())
+    ).all()
+    return [_state(room, member_count=count) for room, count in rows]
+
+
 def page_rooms(
-    *, session: Session, limit: int = ROOM_PAGE_DEFAULT, before: str | None = None, query: str = ""
+    *,
+    session: Session,
+    limit: int = ROOM_PAGE_DEFAULT,
+    before: str | None = None,
+    query: str = "",
+    reader_id: int | None = None,
 ) -> RoomPage:
     """A page of public rooms, most recent activity first (ties: newest id first), whose names
-    contain `query` (ignoring case), older than the cursor `before`.
+    contain `query` (ignoring case), older than the cursor `before`; with `reader_id`, `unread`
+    filled in the rooms the reader belongs to (one more query for the whole page).
 
     Keyset paging on (last_activity_at, id): a room that gets a message while someone pages moves
     above the cursor, so paging on shows no room twice and skips none of the others (OFFSET would
@@ -115,10 +134,41 @@ def page_rooms(
     ).all()
     shown = rows[:limit]
     last = shown[-1][0] if len(rows) > limit else None
+    states = [_state(room, member_count=count) for room, count in shown]
     return RoomPage(
-        rooms=[_state(room, member_count=count) for room, count in shown],
+        rooms=with_unread(session, states, reader_id=reader_id),
         next_cursor=room_cursor(last) if last is not None else None,
     )
+
+
+def with_unread(session: Session, states: list[RoomState], *, reader_id: int | None) -> list[RoomState]:
+    """The rooms, `unread` filled for those `reader_id` belongs to (None in the others)."""
+    if reader_id is None or not states:
+        return states
+    counts = unread_counts(session, guest_id=reader_id, room_ids=[state.id for state in states])
+    return [state.model_copy(update={"unread": counts.get(state.id)}) for state in states]
+
+
+def unread_counts(session: Session, *, guest_id: int, room_ids: list[int]) -> dict[int, int]:
+    """Unread messages per room the guest belongs to, among `room_ids`: the non-deleted messages of
+    others after their last read one. One grouped query for them all, each room's count a range
+    scan of the (room_id, id) index from the read position on; rooms they are not in are absent."""
+    unread = func.count(Message.id)  # NULL (no row joined) counts 0: a member with nothing unread
+    rows = session.exec(
+        select(Membership.room_id, unread)  # type: ignore[call-overload]
+        .outerjoin(
+            Message,
+            and_(
+                col(Message.room_id) == Membership.room_id,
+                col(Message.id) > Membership.last_read_id,
+                col(Message.deleted_at).is_(None),
+                col(Message.author_id) != guest_id,
+            ),
+        )
+        .where(Membership.guest_id == guest_id, col(Membership.room_id).in_(room_ids))
+        .group_by(Membership.room_id)
+    ).all()
+    return {room_id: count for room_id, count in rows}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -146,8 +196,9 @@ def parse_room_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("before is out of range: use the cursor of the previous page") from None
 
 
-def get_room(*, session: Session, slug: str) -> RoomState:
-    return room_state(session, room_by_slug(session, slug))
+def get_room(*, session: Session, slug: str, reader_id: int | None = None) -> RoomState:
+    """The room; with `reader_id`, its `unread` for them if they belong to it."""
+    return with_unread(session, [room_state(session, room_by_slug(session, slug))], reader_id=reader_id)[0]
 
 
 def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
@@ -198,8 +249,23 @@ def check_not_removed(session: Session, room: Room, guest_id: int) -> None:
 
 
 def ensure_membership(session: Session, *, room_id: int, guest_id: int) -> None:
-    """Insert the membership unless it exists; safe when two requests race."""
-    insert_unless_present(session, Membership, room_id=room_id, guest_id=guest_id, joined_at=Membership().joined_at)
+    """Insert the membership unless it exists; safe when two requests race. A newcomer has read
+    what was said before they came: their read position starts at the room's newest message, so
+    joining does not greet them with the whole history as unread."""
+    insert_unless_present(
+        session,
+        Membership,
+        room_id=room_id,
+        guest_id=guest_id,
+        joined_at=Membership().joined_at,
+        last_read_id=newest_message_id(room_id),
+    )
+
+
+def newest_message_id(room_id: int) -> Any:
+    """The id of the room's newest message (0 in an empty room), as a subquery: one index lookup."""
+    newest = select(func.coalesce(func.max(Message.id), 0)).where(Message.room_id == room_id)
+    return newest.scalar_subquery()
 
 
 def insert_unless_present(session: Session, table: type[SQLModel], **values: Any) -> None:

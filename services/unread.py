@@ -1,0 +1,138 @@
+"""Read positions: what each member has read of each room, and how much is unread.
+
+A member's position is `Membership.last_read_id`, the newest message id they have read there; the
+messages of others after it are unread. It only ever moves forward. Two ways move it:
+
+- `mark_read` (the API's POST /rooms/{slug}/read): one transaction, answered with the room.
+- `ReadMarks.note` (the pages, which see the reader at the bottom of the history): kept in memory
+  and written every ~2 s in one transaction for all of them, so hundreds of readers at the bottom
+  of a busy room cost one commit per interval, not one per message per viewer.
+
+Either way, the guest's pages hear a ReadMarked on their guest channel with the new unread count.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from models.message import Message
+from models.room import Membership, Room, RoomState
+from services.database import DATABASE_DOWN, Database, send_event_on_commit
+from services.errors import Forbidden
+from services.events import ReadMarked
+from services.rooms import room_by_slug, room_state, rooms_of, unread_counts, with_unread
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 2.0  # how often the pages' read marks are written
+
+
+def mark_read(*, session: Session, room_slug: str, guest_id: int, last_read_id: int) -> RoomState:
+    """Everything up to `last_read_id` is read for the guest (an id past the room's newest message
+    means all of it). Members only. A position never moves back: marking an older id changes
+    nothing. Reading is not writing: a banned guest may still read, so this is no check_may_write."""
+    room = room_by_slug(session, room_slug)
+    assert room.id is not None
+    if session.get(Membership, (room.id, guest_id)) is None:
+        raise Forbidden("only members of a room have a read position in it: join it first")
+    _move_forward(session, room=room, guest_id=guest_id, last_read_id=last_read_id)
+    state = room_state(session, room)
+    return state.model_copy(update={"unread": _unread(session, room_id=room.id, guest_id=guest_id)})
+
+
+def apply_read_marks(*, session: Session, marks: dict[tuple[int, str], int]) -> int:
+    """Move each (guest id, room slug) position forward to its id, in the caller's transaction;
+    non-members and unknown rooms are skipped. Returns how many positions moved."""
+    moved = 0
+    for (guest_id, room_slug), message_id in marks.items():
+        room = session.exec(select(Room).where(Room.slug == room_slug)).first()
+        if room is not None and _move_forward(session, room=room, guest_id=guest_id, last_read_id=message_id):
+            moved += 1
+    return moved
+
+
+def my_rooms(*, session: Session, guest_id: int) -> list[RoomState]:
+    """The rooms the guest belongs to (private ones too), most recent activity first, `unread` filled."""
+    return with_unread(session, rooms_of(session, guest_id=guest_id), reader_id=guest_id)
+
+
+def _move_forward(session: Session, *, room: Room, guest_id: int, last_read_id: int) -> bool:
+    """The one UPDATE: only forward, never past the room's newest message (ids are global, so a
+    position past it would swallow messages still to come). Queues ReadMarked when it moved."""
+    assert room.id is not None
+    target = min(last_read_id, _newest_id(session, room.id))
+    result = session.exec(  # type: ignore[call-overload]
+        update(Membership)
+        .where(
+            col(Membership.room_id) == room.id,
+            col(Membership.guest_id) == guest_id,
+            col(Membership.last_read_id) < target,
+        )
+        .values(last_read_id=target)
+    )
+    if not result.rowcount:
+        return False
+    unread = _unread(session, room_id=room.id, guest_id=guest_id)
+    send_event_on_commit(session, ReadMarked(guest_id=guest_id, room=room.slug, last_read_id=target, unread=unread))
+    return True
+
+
+def _newest_id(session: Session, room_id: int) -> int:
+    newest = session.exec(select(func.max(Message.id)).where(Message.room_id == room_id)).first()
+    return int(newest or 0)
+
+
+def _unread(session: Session, *, room_id: int, guest_id: int) -> int:
+    return unread_counts(session, guest_id=guest_id, room_ids=[room_id]).get(room_id, 0)
+
+
+class ReadMarks:
+    """The pages' read marks, batched: `note` keeps the highest id per (guest, room) in memory, and
+    a task writes them every `interval` seconds in one transaction. A failed write (the database
+    down) keeps them for the next try; the last ones are written when the app stops."""
+
+    def __init__(self, db: Database, *, interval: float = FLUSH_SECONDS) -> None:
+        self.db = db
+        self.interval = interval
+        self._pending: dict[tuple[int, str], int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def note(self, guest_id: int, room_slug: str, message_id: int) -> None:
+        """The guest has seen `message_id` in the room. Never blocks: it is written with the next flush."""
+        key = (guest_id, room_slug)
+        if message_id > self._pending.get(key, 0):
+            self._pending[key] = message_id
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="read-marks")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Write what was noted since the last flush; how many positions moved (0 when it failed)."""
+        if not self._pending:
+            return 0
+        marks, self._pending = self._pending, {}
+        try:
+            return await self.db.run(apply_read_marks, marks=marks)
+        except DATABASE_DOWN as error:
+            for key, message_id in marks.items():  # keep them, unless something newer came meanwhile
+                self._pending[key] = max(message_id, self._pending.get(key, 0))
+            log.warning("read marks not saved, kept for the next try: %s", str(error).splitlines()[0])
+            return 0
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except Exception:  # never let the task die: read marks would silently stop
+                log.exception("writing read marks failed")
