@@ -71,7 +71,8 @@ class MessageCreate(TrimmedInput):
 
 
 class MessageEdit(TrimmedInput):
-    text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
+    # May be empty: an image's caption can be removed (a text message's cannot: the service says so).
+    text: str = Field(max_length=MESSAGE_TEXT_MAX)
 
 
 class ReplyQuote(BaseModel):

@@ -1,29 +1,50 @@
-"""Messages: send text or an image, and page through a room's history by id (keyset).
+"""Messages: send text or an image, reply to one, edit one, and page through a room's history by
+id (keyset).
 
-`send_message` is one transaction: run it with `Database.run`, which publishes its
-`message.created` once the message is committed. `send_image` has work outside the database
-(decoding, storing files), so it takes the database and runs its transactions itself.
+`send_message` and `edit_message` are one transaction each: run them with `Database.run`, which
+publishes their `message.created` / `message.updated` once the change is committed. `send_image`
+has work outside the database (decoding, storing files), so it takes the database and runs its
+transactions itself.
+
+Every MessagePublic made here (sent, edited, paged, fetched) carries its conversation fields
+(CONTRACT §6): `edited_at`, the `reply_to` quote, `reactions` and `mentions`. A page gets them
+with a fixed number of queries whatever its size: the quote comes with the page's own query (a
+self-join), then one query for the page's reactions and one for its mentions.
 """
 
 import time
+from collections.abc import Sequence
 from functools import partial
 
 import anyio.to_thread
-from sqlalchemy import Select, update
+from sqlalchemy import Row, Select, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from models.base import utcnow
 from models.guest import Guest, GuestPublic
 from models.image import Image, ImagePublic
-from models.message import MESSAGE_TEXT_MAX, Message, MessagePage, MessagePublic
-from models.room import Room
+from models.message import (
+    MESSAGE_TEXT_MAX,
+    REPLY_QUOTE_MAX,
+    Mention,
+    Message,
+    MessagePage,
+    MessagePublic,
+    Reaction,
+    ReactionPublic,
+    ReplyQuote,
+)
+from models.room import Membership, Room
 from services import media as media_keys
 from services.database import Database, send_event_on_commit
 from services.errors import Forbidden, InvalidInput, NotFound
-from services.events import MessageCreated, RoomActivity
+from services.events import MessageCreated, MessageUpdated, ReadMarked, RoomActivity
 from services.guests import check_may_write
 from services.image_pool import ImageProcessor, ThreadImageProcessor
 from services.images import ProcessedImage, check_header, check_size
 from services.media import MediaStore
+from services.mentions import store_mentions
 from services.rate_limit import NoLimit, RateLimiter
 from services.rooms import check_not_removed, ensure_membership, room_by_slug
 from services.text import checked_text
@@ -39,12 +60,77 @@ def validate_text(raw: str, *, allow_empty: bool = False) -> str:
 
 
 def send_message(
-    *, session: Session, room_slug: str, author_id: int, text: str, limiter: RateLimiter = NO_LIMIT
+    *,
+    session: Session,
+    room_slug: str,
+    author_id: int,
+    text: str,
+    reply_to: int | None = None,
+    limiter: RateLimiter = NO_LIMIT,
 ) -> MessagePublic:
-    """Post a text message: the author joins the room by posting in it."""
+    """Post a text message, perhaps replying to `reply_to` (a message of the same room that is not
+    deleted, else InvalidInput). The author joins the room by posting in it, and has read it up
+    to their own message; the members it names are mentioned."""
     text = validate_text(text)
     limiter.hit(f"guest:{author_id}")  # before any query: a refusal costs no connection
-    return _insert(session, room_slug=room_slug, author_id=author_id, kind="text", text=text)
+    return _insert(session, room_slug=room_slug, author_id=author_id, kind="text", text=text, reply_to=reply_to)
+
+
+def edit_message(
+    *,
+    session: Session,
+    room_slug: str,
+    message_id: int,
+    editor_id: int,
+    text: str,
+    limiter: RateLimiter = NO_LIMIT,
+) -> MessagePublic:
+    """Its author changes a message's text (an image's caption, which may become empty): the same
+    rules as posting. Refused like posting (ban, lock, removal); a deleted or unknown message is
+    NotFound, someone else's Forbidden. The mentions are found again. An unchanged text changes
+    nothing and announces nothing."""
+    text = validate_text(text, allow_empty=True)  # whether it may be empty depends on the kind
+    room, _ = check_may_post(session=session, room_slug=room_slug, author_id=editor_id)
+    message = live_message(session, room=room, message_id=message_id, for_update=True)
+    if message.author_id != editor_id:
+        raise Forbidden("only its author can edit a message")
+    if not text and message.kind != "image":
+        raise InvalidInput("the message must not be empty")
+    if text == message.text:
+        return get_message(session=session, room_slug=room_slug, message_id=message_id)
+    limiter.hit(f"guest:{editor_id}")  # every edit reaches every view, like a new message
+    message.text, message.edited_at = text, utcnow()
+    session.add(message)
+    session.flush()
+    assert room.id is not None
+    store_mentions(session, message_id=message_id, room_id=room.id, text=text)
+    return announce_update(session, room_slug=room_slug, message_id=message_id)
+
+
+def get_message(*, session: Session, room_slug: str, message_id: int) -> MessagePublic:
+    """One message of the room as a page shows it, or NotFound (deleted, unknown, another room's)."""
+    rows = session.execute(_history_query(room_slug).where(col(Message.id) == message_id)).all()
+    if not rows:
+        raise NotFound(f"no message {message_id} in {room_slug!r}")
+    return _complete(session, room_slug, rows)[0]
+
+
+def announce_update(session: Session, *, room_slug: str, message_id: int) -> MessagePublic:
+    """The message as it is now, sent to every view of its room once the change commits."""
+    public = get_message(session=session, room_slug=room_slug, message_id=message_id)
+    send_event_on_commit(session, MessageUpdated(room=room_slug, message=public))
+    return public
+
+
+def live_message(session: Session, *, room: Room, message_id: int, for_update: bool = False) -> Message:
+    """The room's message, unless it is deleted: else NotFound. With `for_update` its row stays
+    locked until the commit (PostgreSQL), so that a concurrent delete is either before (404) or
+    after this change, never overwritten by it."""
+    query = select(Message).where(Message.id == message_id, Message.room_id == room.id)
+    message = session.exec(query.with_for_update() if for_update else query).first()
+    if message is None or message.deleted_at is not None:
+        raise NotFound(f"no message {message_id} in {room.slug!r}")
+    return message
 
 
 async def send_image(
@@ -58,13 +144,14 @@ async def send_image(
     max_bytes: int,
     limiter: RateLimiter = NO_LIMIT,
     images: ImageProcessor = IN_THREAD,
+    reply_to: int | None = None,
 ) -> MessagePublic:
     """Post an image with an optional caption: cheap refusals first, then the decoding (by
     `images`: the app's pool of worker processes, which may answer Busy), then the files, then
     the message. If the message cannot be saved, the files go again."""
     check_size(len(data), max_bytes=max_bytes)
     caption = validate_text(caption, allow_empty=True)
-    await db.run(_check_may_send, room_slug=room_slug, author_id=author_id, limiter=limiter)
+    await db.run(_check_may_send, room_slug=room_slug, author_id=author_id, limiter=limiter, reply_to=reply_to)
     await anyio.to_thread.run_sync(partial(check_header, data, max_bytes=max_bytes))  # a bomb never queues
     processed = await images.process(data, max_bytes=max_bytes)
     original_key, thumbnail_key = media_keys.new_image_keys(processed.extension)
@@ -78,7 +165,9 @@ async def send_image(
         size_bytes=len(processed.data) + len(processed.thumbnail),
     )
     try:
-        return await db.run(_insert_image, room_slug=room_slug, author_id=author_id, caption=caption, image=image)
+        return await db.run(
+            _insert_image, room_slug=room_slug, author_id=author_id, caption=caption, image=image, reply_to=reply_to
+        )
     except BaseException:
         await anyio.to_thread.run_sync(_delete_files, media, original_key, thumbnail_key)
         raise
@@ -130,12 +219,17 @@ def page_messages(
     rows = rows[:limit]
     if after is None:
         rows.reverse()
-    return MessagePage(messages=[_row_message(room_slug, row) for row in rows], has_more=has_more)
+    return MessagePage(messages=_complete(session, room_slug, rows), has_more=has_more)
+
+
+_Quoted = aliased(Message, name="quoted")
+_QuotedAuthor = aliased(Guest, name="quoted_author")
 
 
 def _history_query(room_slug: str) -> Select:  # type: ignore[type-arg]
-    """One round trip with plain columns: the room is found in a subquery, and rows are not turned
-    into ORM objects (at a page of 50 that was most of the time; see docs/PERFORMANCE.md)."""
+    """One round trip with plain columns: the room is found in a subquery, the quoted message of a
+    reply and its author by outer self-joins, and rows are not turned into ORM objects (at a page
+    of 50 that was most of the time; see docs/PERFORMANCE.md)."""
     room_id = select(Room.id).where(Room.slug == room_slug).scalar_subquery()
     return (
         select(  # type: ignore[call-overload]
@@ -143,52 +237,148 @@ def _history_query(room_slug: str) -> Select:  # type: ignore[type-arg]
             Message.kind,
             Message.text,
             Message.created_at,
-            Guest.id,
-            Guest.display_name,
+            Message.edited_at,
+            col(Guest.id).label("author_id"),
+            col(Guest.display_name).label("author_name"),
             Image.key,
             Image.thumbnail_key,
             Image.width,
             Image.height,
+            col(_Quoted.id).label("quoted_id"),
+            col(_Quoted.kind).label("quoted_kind"),
+            func.substr(_Quoted.text, 1, REPLY_QUOTE_MAX).label("quoted_text"),
+            col(_Quoted.deleted_at).label("quoted_deleted_at"),
+            col(_QuotedAuthor.id).label("quoted_author_id"),
+            col(_QuotedAuthor.display_name).label("quoted_author_name"),
         )
         .join(Guest, col(Guest.id) == Message.author_id)
         .outerjoin(Image, col(Image.id) == Message.image_id)
+        .outerjoin(_Quoted, col(_Quoted.id) == Message.reply_to_id)
+        .outerjoin(_QuotedAuthor, col(_QuotedAuthor.id) == _Quoted.author_id)
         .where(Message.room_id == room_id, col(Message.deleted_at).is_(None))
     )
 
 
-def _row_message(room_slug: str, row: tuple) -> MessagePublic:  # type: ignore[type-arg]
-    message_id, kind, text, created_at, author_id, author_name, key, thumbnail_key, width, height = row
+def _complete(session: Session, room_slug: str, rows: Sequence[Row]) -> list[MessagePublic]:  # type: ignore[type-arg]
+    """The rows of _history_query as messages, with their reactions and mentions: two queries
+    for the whole page, never one per message."""
+    ids = [row.id for row in rows]
+    reactions = _reactions(session, ids)
+    mentions = _mentions(session, ids)
+    return [
+        _row_message(room_slug, row, reactions=reactions.get(row.id, ()), mentions=mentions.get(row.id, ()))
+        for row in rows
+    ]
+
+
+def _row_message(
+    room_slug: str,
+    row: Row,  # type: ignore[type-arg]
+    *,
+    reactions: tuple[ReactionPublic, ...],
+    mentions: tuple[int, ...],
+) -> MessagePublic:
     return MessagePublic(
-        id=message_id,
+        id=row.id,
         room=room_slug,
-        author=GuestPublic(id=author_id, display_name=author_name),
-        kind="image" if kind == "image" else "text",
-        text=text,
-        image=None if key is None else _image_public(key, thumbnail_key, width, height),
-        created_at=created_at,
+        author=GuestPublic(id=row.author_id, display_name=row.author_name),
+        kind="image" if row.kind == "image" else "text",
+        text=row.text,
+        image=None if row.key is None else _image_public(row.key, row.thumbnail_key, row.width, row.height),
+        created_at=row.created_at,
+        edited_at=row.edited_at,
+        reply_to=_row_quote(row),
+        reactions=reactions,
+        mentions=mentions,
     )
 
 
-def _check_may_send(*, session: Session, room_slug: str, author_id: int, limiter: RateLimiter) -> None:
+def _row_quote(row: Row) -> ReplyQuote | None:  # type: ignore[type-arg]
+    # A reply whose original is gone altogether (its author's guest was erased) shows no quote.
+    if row.quoted_id is None or row.quoted_author_id is None:
+        return None
+    deleted = row.quoted_deleted_at is not None
+    return ReplyQuote(
+        id=row.quoted_id,
+        author=GuestPublic(id=row.quoted_author_id, display_name=row.quoted_author_name),
+        kind="image" if row.quoted_kind == "image" else "text",
+        text="" if deleted else row.quoted_text,
+        deleted=deleted,
+    )
+
+
+def _reactions(session: Session, message_ids: list[int]) -> dict[int, tuple[ReactionPublic, ...]]:
+    """Each message's reactions, emoji in the order of their first use, guests in theirs."""
+    if not message_ids:
+        return {}
+    rows = session.execute(
+        select(Reaction.message_id, Reaction.emoji, Reaction.guest_id)
+        .where(col(Reaction.message_id).in_(message_ids))
+        .order_by(col(Reaction.id))
+    ).all()
+    grouped: dict[int, dict[str, list[int]]] = {}
+    for message_id, emoji, guest_id in rows:
+        grouped.setdefault(message_id, {}).setdefault(emoji, []).append(guest_id)  # dicts keep first use first
+    return {message_id: tuple(_reaction(emoji, ids) for emoji, ids in by.items()) for message_id, by in grouped.items()}
+
+
+def _reaction(emoji: str, guest_ids: list[int]) -> ReactionPublic:
+    return ReactionPublic(emoji=emoji, count=len(guest_ids), guest_ids=tuple(guest_ids))
+
+
+def _mentions(session: Session, message_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    if not message_ids:
+        return {}
+    rows = session.execute(
+        select(Mention.message_id, Mention.guest_id)
+        .where(col(Mention.message_id).in_(message_ids))
+        .order_by(col(Mention.message_id), col(Mention.guest_id))
+    ).all()
+    grouped: dict[int, list[int]] = {}
+    for message_id, guest_id in rows:
+        grouped.setdefault(message_id, []).append(guest_id)
+    return {message_id: tuple(guest_ids) for message_id, guest_ids in grouped.items()}
+
+
+def _check_may_send(
+    *, session: Session, room_slug: str, author_id: int, limiter: RateLimiter, reply_to: int | None = None
+) -> None:
+    """Before an image is decoded: everything that would refuse it anyway."""
     limiter.hit(f"guest:{author_id}")
-    check_may_post(session=session, room_slug=room_slug, author_id=author_id)
+    room, _ = check_may_post(session=session, room_slug=room_slug, author_id=author_id)
+    if reply_to is not None:
+        _reply_quote(session, room=room, reply_to=reply_to)
 
 
-def _insert_image(*, session: Session, room_slug: str, author_id: int, caption: str, image: Image) -> MessagePublic:
+def _insert_image(
+    *, session: Session, room_slug: str, author_id: int, caption: str, image: Image, reply_to: int | None = None
+) -> MessagePublic:
     session.add(image)
     session.flush()
-    return _insert(session, room_slug=room_slug, author_id=author_id, kind="image", text=caption, image=image)
+    return _insert(
+        session, room_slug=room_slug, author_id=author_id, kind="image", text=caption, image=image, reply_to=reply_to
+    )
 
 
 def _insert(
-    session: Session, *, room_slug: str, author_id: int, kind: str, text: str, image: Image | None = None
+    session: Session,
+    *,
+    room_slug: str,
+    author_id: int,
+    kind: str,
+    text: str,
+    image: Image | None = None,
+    reply_to: int | None = None,
 ) -> MessagePublic:
     # Lock the room's row first (PostgreSQL; SQLite serialises writers anyway): concurrent senders
     # in one room then take ids and times in commit order, so a reader catching up with
     # ?after=<last id> never misses a message that commits late with a smaller id.
     room, author = check_may_post(session=session, room_slug=room_slug, author_id=author_id, lock_room=True)
-    assert room.id is not None
-    message = Message(room_id=room.id, author_id=author_id, kind=kind, text=text, image_id=image and image.id)
+    assert room.id is not None and author is not None
+    quote = _reply_quote(session, room=room, reply_to=reply_to) if reply_to is not None else None
+    message = Message(
+        room_id=room.id, author_id=author_id, kind=kind, text=text, image_id=image and image.id, reply_to_id=reply_to
+    )
     session.exec(  # type: ignore[call-overload]
         update(Room)
         .where(col(Room.id) == room.id)
@@ -197,15 +387,60 @@ def _insert(
     ensure_membership(session, room_id=room.id, guest_id=author_id)  # posting in a room joins it
     session.add(message)
     session.flush()  # an author that does not exist fails here, on the foreign key
-    assert author is not None
-    public = _public(message, room_slug=room.slug, author=author, image=image)
+    assert message.id is not None
+    mentions = store_mentions(session, message_id=message.id, room_id=room.id, text=text, replacing=False)
+    _read_own_message(session, room=room, author_id=author_id, message_id=message.id)
+    public = _public(message, room_slug=room.slug, author=author, image=image, reply_to=quote, mentions=mentions)
     send_event_on_commit(session, MessageCreated(room=room.slug, message=public))
     if _activity_throttle.due(room.slug):
         send_event_on_commit(session, RoomActivity(room=room.slug, last_message_at=message.created_at))
     return public
 
 
-def _public(message: Message, *, room_slug: str, author: Guest, image: Image | None) -> MessagePublic:
+def _reply_quote(session: Session, *, room: Room, reply_to: int) -> ReplyQuote:
+    """The quote of the message replied to; InvalidInput unless it is a live message of `room`."""
+    row = session.exec(
+        select(Message, Guest).join(Guest, col(Guest.id) == Message.author_id).where(Message.id == reply_to)
+    ).first()
+    if row is None or row[0].room_id != room.id:
+        raise InvalidInput(f"reply_to: there is no message {reply_to} in this room")
+    original, author = row
+    if original.deleted_at is not None:
+        raise InvalidInput(f"reply_to: message {reply_to} was deleted")
+    assert author.id is not None
+    return ReplyQuote(
+        id=reply_to,
+        author=GuestPublic(id=author.id, display_name=author.display_name),
+        kind="image" if original.kind == "image" else "text",
+        text=original.text[:REPLY_QUOTE_MAX],
+    )
+
+
+def _read_own_message(session: Session, *, room: Room, author_id: int, message_id: int) -> None:
+    """The author has read the room up to their own message: it never counts as unread for them,
+    and their other pages hear that nothing in the room is unread now (the room's row is locked,
+    so nothing newer than this message can be committed before it)."""
+    session.exec(  # type: ignore[call-overload]
+        update(Membership)
+        .where(
+            col(Membership.room_id) == room.id,
+            col(Membership.guest_id) == author_id,
+            col(Membership.last_read_id) < message_id,
+        )
+        .values(last_read_id=message_id)
+    )
+    send_event_on_commit(session, ReadMarked(guest_id=author_id, room=room.slug, last_read_id=message_id, unread=0))
+
+
+def _public(
+    message: Message,
+    *,
+    room_slug: str,
+    author: Guest,
+    image: Image | None,
+    reply_to: ReplyQuote | None,
+    mentions: tuple[int, ...],
+) -> MessagePublic:
     assert message.id is not None and author.id is not None
     return MessagePublic(
         id=message.id,
@@ -215,6 +450,8 @@ def _public(message: Message, *, room_slug: str, author: Guest, image: Image | N
         text=message.text,
         image=_image_public(image.key, image.thumbnail_key, image.width, image.height) if image else None,
         created_at=message.created_at,
+        reply_to=reply_to,
+        mentions=mentions,
     )
 
 
