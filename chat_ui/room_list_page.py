@@ -1,5 +1,6 @@
 """`/`: the public rooms, most recent activity first, a page at a time as the visitor scrolls,
-narrowed by a filter box, kept current live; and a form to create a room."""
+narrowed by a filter box, kept current live, with the visitor's unread counts on the rooms they
+belong to (and in the title); and a form to create a room."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -7,7 +8,9 @@ from datetime import datetime
 from nicegui import ui
 
 from chat_ui.forms import problem_of, sentence
+from chat_ui.my_rooms import MyRooms, UnreadBadge
 from chat_ui.page_frame import PageFrame
+from chat_ui.theme import PRODUCT_NAME
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPage, RoomPublic, RoomState
 from services import rooms
 from services.database import DATABASE_DOWN
@@ -59,9 +62,12 @@ async def room_list_page(frame: PageFrame) -> None:
         )
         with filter_box.add_slot("prepend"):
             ui.icon("search")
-        cards = RoomCards(load=load, fetch=fetch)
+        my_rooms = MyRooms(frame, title=PRODUCT_NAME)
+        cards = RoomCards(load=load, fetch=fetch, unread=my_rooms.unread)
+        my_rooms.on_change(cards.show_unread)
         filter_box.on_value_change(lambda event: cards.filter(event.value or ""))
     await context.feeds.subscribe(ROOMS_CHANNEL, cards.apply)  # subscribe first, then load: nothing falls between
+    await my_rooms.open()
     await cards.load_more()
 
 
@@ -79,12 +85,13 @@ class RoomCards:
     loaded (new activity always does). A room that sorts below it is left for a later page, so
     scrolling on never shows a room twice nor skips one."""
 
-    def __init__(self, *, load: PageLoader, fetch: RoomFetcher) -> None:
-        self._load, self._fetch = load, fetch
+    def __init__(self, *, load: PageLoader, fetch: RoomFetcher, unread: Callable[[str], int] = lambda slug: 0) -> None:
+        self._load, self._fetch, self._unread = load, fetch, unread
         self._query = ""
         self._generation = 0  # a new filter starts a new generation: pages of older ones are dropped
         self._known: dict[int, RoomPublic] = {}
         self._cards: dict[int, ui.element] = {}
+        self._badges: dict[int, UnreadBadge] = {}  # by room id: the visitor's unread count on each card
         self._cursor: str | None = None
         self._floor: tuple[datetime, int] | None = None  # the last room loaded from a page
         self._complete = False
@@ -119,6 +126,11 @@ class RoomCards:
         for room in early.values():  # what events said while the first page was on its way
             self._offer(room)
         self._render_footer()
+
+    def show_unread(self) -> None:
+        """The visitor's unread counts changed (MyRooms): only the badges move."""
+        for room_id, badge in self._badges.items():
+            badge.set(self._unread(self._known[room_id].slug))
 
     async def filter(self, query: str) -> None:
         """Start again from the first page, showing only rooms whose name contains `query`."""
@@ -177,12 +189,13 @@ class RoomCards:
         self._known[room.id] = room
         above = sum(1 for other in self._known.values() if _key(other) > _key(room))
         with self._column:
-            card = _room_card(room)
+            card, self._badges[room.id] = _room_card(room, unread=self._unread(room.slug))
         card.move(self._column, target_index=above)
         self._cards[room.id] = card
 
     def _drop(self, room_id: int) -> None:
         self._known.pop(room_id, None)
+        self._badges.pop(room_id, None)
         if (card := self._cards.pop(room_id, None)) is not None:
             card.delete()
 
@@ -215,7 +228,7 @@ def _empty_state(query: str) -> None:
         ui.label(f"No room matches “{query}”." if query else "No rooms yet. Create the first one!")
 
 
-def _room_card(room: RoomPublic) -> ui.link:
+def _room_card(room: RoomPublic, *, unread: int) -> tuple[ui.link, UnreadBadge]:
     with (
         ui.link(target=f"/rooms/{room.slug}").classes("w-full no-underline text-inherit") as link,
         ui.card()
@@ -236,7 +249,8 @@ def _room_card(room: RoomPublic) -> ui.link:
             members = "member" if room.member_count == 1 else "members"
             ui.label(f"{room.member_count} {members}")
             ui.label(_when(room.last_message_at) if room.last_message_at else "no messages yet")
-    return link
+        badge = UnreadBadge(unread, classes="shrink-0")
+    return link, badge
 
 
 class CreateRoomDialog:

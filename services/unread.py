@@ -136,3 +136,17 @@ class ReadMarks:
                 await self.flush()
             except Exception:  # never let the task die: read marks would silently stop
                 log.exception("writing read marks failed")
+
+
+# Added by U3 (the room page's unread divider); B2 owns the rest of this module.
+
+
+def read_position(*, session: Session, room_slug: str, guest_id: int) -> int | None:
+    """The guest's `last_read_id` in the room, or None when they are not a member (or the room is
+    unknown): a room page opens with its unread divider after that message."""
+    row = session.exec(
+        select(Membership.last_read_id)
+        .join(Room, col(Room.id) == col(Membership.room_id))
+        .where(Room.slug == room_slug, Membership.guest_id == guest_id)
+    ).first()
+    return None if row is None else int(row)

@@ -1,14 +1,17 @@
-"""The room's bar: back to the list, the name and description, Leave, and for the owner Lock / Unlock."""
+"""The room's bar: back to the list, the name and description, who is online, Leave, and for the
+owner Lock / Unlock."""
 
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from chat_ui.room.presence_panel import PresencePanel
 from models.room import RoomState
 
 
 class RoomHeader:
-    """Shows the room (call `show` when it changes); reports Leave and Lock / Unlock as intents."""
+    """Shows the room (call `show` when it changes) and who is online (`presence.show`); reports
+    Leave and Lock / Unlock as intents."""
 
     def __init__(
         self,
@@ -31,6 +34,7 @@ class RoomHeader:
                     .mark("room-title")
                 )
                 self._description = ui.label(room.description).classes("text-xs text-slate-500 truncate w-full")
+            self.presence = PresencePanel()  # fed by track_presence and LiveRoom (presence.changed)
             self._lock = None
             if owner:
                 self._lock = (

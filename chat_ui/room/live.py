@@ -28,6 +28,7 @@ from services.events import (
     GuestRemoved,
     MessageCreated,
     MessageDeleted,
+    PresenceChanged,
     Resync,
     RoomDeleted,
     RoomEvent,
@@ -47,6 +48,8 @@ class LiveRoom:
         self._header, self._messages, self._composer = header, messages, composer
         self._waiting: list[RoomEvent] | None = []  # None once the history is shown
         self._room_updates = 0  # room.updated events applied, so that a slower reload never undoes one
+        self.unread_after: int | None = None  # U3: the reader's last read message, for the unread divider
+        self.on_title: Callable[[str], None] | None = None  # U3: re-adds the unread "(N) " prefix
 
     async def open(self) -> None:
         """Subscribe, load the newest messages, then apply what arrived meanwhile."""
@@ -77,6 +80,8 @@ class LiveRoom:
             self._messages.add(event.message, own=event.message.author.id == me)
         elif isinstance(event, MessageDeleted):
             self._messages.remove(event.message_id)
+        elif isinstance(event, PresenceChanged):  # U3
+            self._header.presence.show(event.online)
         elif isinstance(event, RoomUpdated):
             self._room_updates += 1
             self._show_room(event.room)
@@ -105,6 +110,8 @@ class LiveRoom:
         self._header.show(room)
         self._composer.set_locked(room.locked)
         ui.page_title(room.name)
+        if self.on_title is not None:  # U3
+            self.on_title(room.name)
 
 
 async def first_page(load: Callable[[int | None, int | None], Awaitable[MessagePage]]) -> MessagePage:

@@ -4,13 +4,16 @@ services, and LiveRoom applies every change that arrives on the room's feed."""
 
 from nicegui import ui
 
+from chat_ui.my_rooms import MyRooms  # U3
 from chat_ui.page_frame import PageFrame
 from chat_ui.room.actions import RoomActions
 from chat_ui.room.composer import Composer
 from chat_ui.room.header import RoomHeader
 from chat_ui.room.live import LiveRoom
 from chat_ui.room.message_list import MessageList
-from services import rooms
+from chat_ui.room.presence_panel import track_presence  # U3
+from chat_ui.room.sidebar import RoomSidebar  # U3
+from services import rooms, unread  # U3: unread
 from services.errors import NotFound
 
 
@@ -23,6 +26,10 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     ui.page_title(room.name)
     ui.query(".nicegui-content").classes("p-0 h-[calc(100dvh-var(--chat-header,52px))] flex-nowrap gap-0")
     actions = RoomActions(frame, room)
+    # U3: the visitor's rooms beside the room at desktop widths; their unread counts in the title.
+    ui.query(".nicegui-content").style("flex-direction: row")
+    my_rooms = MyRooms(frame, title=room.name, current=room.slug)
+    RoomSidebar(my_rooms, current=room.slug)
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
         header = RoomHeader(room, owner=actions.is_owner, on_leave=actions.leave, on_lock=actions.set_locked)
         messages = MessageList(load=actions.load_page, room_name=room.name, actions=actions.row_actions())
@@ -32,7 +39,16 @@ async def room_page(frame: PageFrame, slug: str) -> None:
             max_upload_bytes=frame.context.app.settings.max_upload_bytes,
         )
         composer.set_locked(room.locked)
-    await LiveRoom(frame, actions, header=header, messages=messages, composer=composer).open()
+    live = LiveRoom(frame, actions, header=header, messages=messages, composer=composer)
+    # U3: the unread divider where the visitor stopped reading; reading to the bottom marks read.
+    live.unread_after = await frame.context.db.run_read(
+        unread.read_position, room_slug=room.slug, guest_id=frame.guest.id
+    )
+    live.on_title = my_rooms.set_title
+    messages.on_read = my_rooms.read
+    await live.open()
+    await track_presence(frame, room.slug, header.presence)  # U3: who has the room open
+    await my_rooms.open()  # U3
 
 
 def _not_found(slug: str) -> None:

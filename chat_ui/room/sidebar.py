@@ -1,0 +1,57 @@
+"""The room page's left column at desktop widths: the visitor's rooms with their unread counts,
+the one shown highlighted. Below 1024 px it is not displayed at all (Tailwind's `hidden lg:flex`),
+so a phone keeps the single column of messages."""
+
+from nicegui import ui
+
+from chat_ui.my_rooms import MyRooms, UnreadBadge
+
+
+class RoomSidebar:
+    """Fed by MyRooms: the list is rebuilt when its rooms or names change, and otherwise only the
+    badges move, so a busy room costs a badge update, not a new list."""
+
+    def __init__(self, my_rooms: MyRooms, *, current: str) -> None:
+        self._my_rooms, self._current = my_rooms, current
+        self._shown: list[tuple[str, str]] = []  # (slug, name) in the order shown
+        self._badges: dict[str, UnreadBadge] = {}
+        with (
+            ui.element("nav")
+            .classes("chat-surface border-r border-slate-500/20 hidden lg:flex flex-col w-64 shrink-0 h-full")
+            .classes("overflow-y-auto")
+            .props("data-testid=room-sidebar aria-label='Your rooms'")
+            .mark("room-sidebar")
+        ):
+            ui.label("Your rooms").classes("text-xs font-semibold uppercase tracking-wide chat-muted px-4 pt-4 pb-2")
+            self._list = ui.column().classes("w-full gap-0.5 px-2 pb-4")
+            self._empty = ui.label("Rooms you post in show here.").classes("text-sm chat-muted px-4")
+        my_rooms.on_change(self.update)
+
+    def update(self) -> None:
+        rooms = [(room.slug, room.name) for room in self._my_rooms.rooms]
+        if rooms != self._shown:
+            self._rebuild(rooms)
+        for slug, badge in self._badges.items():
+            badge.set(self._my_rooms.unread(slug))
+
+    def _rebuild(self, rooms: list[tuple[str, str]]) -> None:
+        self._shown = rooms
+        self._list.clear()
+        self._badges.clear()
+        self._empty.visible = not rooms
+        with self._list:
+            for slug, name in rooms:
+                self._badges[slug] = self._item(slug, name)
+
+    def _item(self, slug: str, name: str) -> UnreadBadge:
+        current = slug == self._current
+        look = "bg-primary/10 text-primary font-semibold" if current else "hover:bg-slate-500/10"
+        with (
+            ui.link(target=f"/rooms/{slug}")
+            .classes(f"w-full flex items-center gap-2 no-wrap rounded-lg px-3 py-2 no-underline text-inherit {look}")
+            .props(f"data-testid=sidebar-room data-slug={slug}" + (" aria-current=page" if current else ""))
+            .mark("sidebar-room")
+        ):
+            ui.label("#").classes("chat-muted shrink-0")
+            ui.label(name).classes("truncate flex-1 min-w-0 text-sm").props("data-testid=sidebar-room-name")
+            return UnreadBadge(self._my_rooms.unread(slug), classes="shrink-0")
