@@ -1,0 +1,57 @@
+"""The reaction picker: the common emoji as buttons, and a field for any other emoji.
+
+One dialog per page, reused for every message: a row's react button opens it for that message.
+A dialog rather than a menu because the rows are HTML, not elements a menu could anchor to.
+"""
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from nicegui import ui
+
+
+class ReactionPicker:
+    """Reports intent only: `on_pick(message_id, emoji)` returns True when the reaction went on
+    (a refusal, such as text that is not one emoji, is the caller's notice to give)."""
+
+    def __init__(self, *, emoji: Iterable[str], on_pick: Callable[[int, str], Awaitable[bool]]) -> None:
+        self._on_pick = on_pick
+        self._message_id: int | None = None
+        with ui.dialog() as self._dialog, ui.card().classes("p-3 gap-2 w-[19rem] max-w-[92vw]"):
+            self._dialog.props("data-testid=reaction-picker-dialog")
+            with ui.column().classes("w-full gap-2").props("data-testid=reaction-picker").mark("reaction-picker"):
+                ui.label("Add a reaction").classes("text-sm font-semibold chat-muted")
+                with ui.row().classes("w-full gap-1 justify-between"):
+                    for each in emoji:
+                        self._emoji_button(each)
+                self._input = (
+                    ui.input(placeholder="Or type any emoji, then Enter")
+                    .props("dense outlined rounded data-testid=reaction-input aria-label='Any emoji'")
+                    .mark("reaction-input")
+                    .classes("w-full")
+                    .on("keydown.enter.prevent", self._typed)
+                )
+
+    def _emoji_button(self, emoji: str) -> None:
+        button = ui.button(emoji, on_click=lambda: self._pick(emoji)).props("flat dense no-caps")
+        button.classes("text-2xl min-w-0 px-1")
+        # Set directly: an emoji is no token for the props parser.
+        button.props["data-emoji"] = emoji
+        button.props["aria-label"] = f"React with {emoji}"
+
+    def open(self, message_id: int) -> None:
+        self._message_id = message_id
+        self._input.value = ""
+        self._dialog.open()
+
+    async def _typed(self) -> None:
+        text = (self._input.value or "").strip()
+        if text:
+            await self._pick(text)
+
+    async def _pick(self, emoji: str) -> None:
+        message_id = self._message_id
+        if message_id is None:
+            return
+        if await self._on_pick(message_id, emoji):
+            self._dialog.close()
+            self._message_id = None
