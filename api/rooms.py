@@ -3,19 +3,30 @@
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from api.deps import Context, CurrentGuest, OptionalGuest, SendLimiter
 from api.errors import AUTHENTICATED, COMMON, responses
 from api.params import AfterId, BeforeId, GuestId, MessageId, Slug
-from models.message import MessageCreate, MessagePage, MessagePublic
+from models.message import MessageCreate, MessageEdit, MessagePage, MessagePublic
 from models.room import ROOM_PAGE_DEFAULT, ROOM_PAGE_MAX, RoomCreate, RoomPublic
-from services import messages, moderation, rooms
+from services import messages, moderation, reactions, rooms
 from services.errors import InvalidInput
 from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
+
+# No length or pattern here: a path parameter that fails validation is answered 404 (api.errors),
+# and the contract wants 422 for anything that is not one emoji; services.reactions says which.
+Emoji = Annotated[
+    str,
+    Path(
+        description="one emoji (a single grapheme: ZWJ sequences, flags, keycaps and skin tones count as one), "
+        "URL-encoded, e.g. %F0%9F%91%8D for 👍",
+        examples=["👍"],
+    ),
+]
 
 
 _NEXT_PAGE_HEADERS = {
@@ -89,7 +100,8 @@ async def leave_room(slug: Slug, guest: CurrentGuest, context: Context) -> RoomP
 
 @router.delete("/{slug}/messages/{message_id}", status_code=204, responses=responses(*AUTHENTICATED, 404))
 async def delete_message(slug: Slug, message_id: MessageId, guest: CurrentGuest, context: Context) -> Response:
-    """Its author or the room's owner deletes a message: it leaves every open view. 403 for anyone else."""
+    """Its author or the room's owner deletes a message: it leaves every open view, and replies
+    quoting it show the quote as deleted. 403 for anyone else."""
     await context.db.run(moderation.delete_message, message_id=message_id, by=guest.id, room_slug=slug)
     return Response(status_code=204)
 
@@ -137,9 +149,73 @@ async def list_messages(
 async def post_message(
     slug: Slug, body: MessageCreate, guest: CurrentGuest, context: Context, limiter: SendLimiter
 ) -> MessagePublic:
-    """Text of 1-4000 characters after trimming."""
+    """Text of 1-4000 characters after trimming. `reply_to`: the id of the message this one
+    answers, in the same room and not deleted (else 422); the answer quotes it. Members named as
+    `@display name` are in `mentions`."""
     return await context.db.run(
-        messages.send_message, room_slug=slug, author_id=guest.id, text=body.text, limiter=limiter
+        messages.send_message,
+        room_slug=slug,
+        author_id=guest.id,
+        text=body.text,
+        reply_to=body.reply_to,
+        limiter=limiter,
+    )
+
+
+@router.get("/{slug}/messages/{message_id}", response_model=MessagePublic, responses=responses(404, *COMMON))
+async def get_message(slug: Slug, message_id: MessageId, context: Context) -> MessagePublic:
+    """One message of the room, as history shows it; 404 once it is deleted."""
+    return await context.db.run_read(messages.get_message, room_slug=slug, message_id=message_id)
+
+
+@router.patch("/{slug}/messages/{message_id}", response_model=MessagePublic, responses=responses(*AUTHENTICATED, 404))
+async def edit_message(
+    slug: Slug, message_id: MessageId, body: MessageEdit, guest: CurrentGuest, context: Context, limiter: SendLimiter
+) -> MessagePublic:
+    """Its author changes a message's text (an image's caption, which may be emptied; a text
+    message's text may not), by the same rules as posting: the answer has `edited_at` set, and
+    every open view shows the change. 403 for anyone else; 404 for a deleted or unknown message."""
+    return await context.db.run(
+        messages.edit_message,
+        room_slug=slug,
+        message_id=message_id,
+        editor_id=guest.id,
+        text=body.text,
+        limiter=limiter,
+    )
+
+
+@router.put(
+    "/{slug}/messages/{message_id}/reactions/{emoji}",
+    response_model=MessagePublic,
+    responses=responses(*AUTHENTICATED, 404, 409),
+)
+async def add_reaction(
+    slug: Slug, message_id: MessageId, emoji: Emoji, guest: CurrentGuest, context: Context, limiter: SendLimiter
+) -> MessagePublic:
+    """React to a message with one emoji: the message with its reactions. Reacting twice with one
+    emoji counts once; anything but one emoji is 422; a 21st different emoji on one message 409."""
+    return await context.db.run(
+        reactions.add_reaction, room_slug=slug, message_id=message_id, guest_id=guest.id, emoji=emoji, limiter=limiter
+    )
+
+
+@router.delete(
+    "/{slug}/messages/{message_id}/reactions/{emoji}",
+    response_model=MessagePublic,
+    responses=responses(*AUTHENTICATED, 404),
+)
+async def remove_reaction(
+    slug: Slug, message_id: MessageId, emoji: Emoji, guest: CurrentGuest, context: Context, limiter: SendLimiter
+) -> MessagePublic:
+    """Take back one's reaction: the message without it (the same answer when there was none)."""
+    return await context.db.run(
+        reactions.remove_reaction,
+        room_slug=slug,
+        message_id=message_id,
+        guest_id=guest.id,
+        emoji=emoji,
+        limiter=limiter,
     )
 
 

@@ -308,13 +308,14 @@ def _row_quote(row: Row) -> ReplyQuote | None:  # type: ignore[type-arg]
 
 
 def _reactions(session: Session, message_ids: list[int]) -> dict[int, tuple[ReactionPublic, ...]]:
-    """Each message's reactions, emoji in the order of their first use, guests in theirs."""
+    """Each message's reactions, emoji in the order of their first use, guests in theirs (a
+    reaction joining an emoji takes the created_at of its first use: services/reactions.py)."""
     if not message_ids:
         return {}
     rows = session.execute(
         select(Reaction.message_id, Reaction.emoji, Reaction.guest_id)
         .where(col(Reaction.message_id).in_(message_ids))
-        .order_by(col(Reaction.id))
+        .order_by(col(Reaction.created_at), col(Reaction.id))
     ).all()
     grouped: dict[int, dict[str, list[int]]] = {}
     for message_id, emoji, guest_id in rows:

@@ -4,10 +4,17 @@ Reacting is writing: refused like posting (a ban, a locked room, a removal), and
 unknown message is NotFound. Each change is one transaction; run it with `Database.run`, which
 publishes the message's `message.updated` once it has committed. Reacting twice, or taking back a
 reaction that is not there, changes nothing and announces nothing.
+
+Emoji are listed in the order of their first use, and stay in place while anyone still uses them:
+a reaction joining an emoji that is there takes the `created_at` of that emoji's first use, and
+lists sort by it (then by id, which orders the guests). The first guest taking theirs back then
+does not move the emoji behind the ones used after it.
 """
 
+from datetime import datetime
+
 import emoji as emoji_data
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -48,11 +55,11 @@ def add_reaction(
     if _has_reaction(session, message_id=message_id, guest_id=guest_id, emoji=emoji):
         return get_message(session=session, room_slug=room_slug, message_id=message_id)
     limiter.hit(f"guest:{guest_id}")  # every change reaches every view of the room
-    _check_room_for(session, message_id=message_id, emoji=emoji)
+    first_used = _first_use(session, message_id=message_id, emoji=emoji)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
         dialect.insert(Reaction)
-        .values(message_id=message.id, guest_id=guest_id, emoji=emoji, created_at=utcnow())
+        .values(message_id=message.id, guest_id=guest_id, emoji=emoji, created_at=first_used)
         .on_conflict_do_nothing()  # the same reaction from another tab a moment ago: it counts once
     )
     if not inserted.rowcount:  # type: ignore[attr-defined]
@@ -89,8 +96,18 @@ def _has_reaction(session: Session, *, message_id: int, guest_id: int, emoji: st
     return found is not None
 
 
-def _check_room_for(session: Session, *, message_id: int, emoji: str) -> None:
-    """Conflict when `emoji` would be one emoji too many under the message."""
-    used = session.exec(select(Reaction.emoji).where(Reaction.message_id == message_id).distinct()).all()
-    if emoji not in used and len(used) >= EMOJI_PER_MESSAGE_MAX:
+def _first_use(session: Session, *, message_id: int, emoji: str) -> datetime:
+    """When `emoji` was first used on the message (now, if it is new there); Conflict when it
+    would be one emoji too many under it."""
+    used = dict(
+        session.exec(
+            select(Reaction.emoji, func.min(Reaction.created_at))
+            .where(Reaction.message_id == message_id)
+            .group_by(Reaction.emoji)
+        ).all()
+    )
+    if emoji in used:
+        return used[emoji]  # type: ignore[no-any-return]
+    if len(used) >= EMOJI_PER_MESSAGE_MAX:
         raise Conflict(f"a message holds at most {EMOJI_PER_MESSAGE_MAX} different reactions: add to one of them")
+    return utcnow()

@@ -273,6 +273,21 @@ def test_a_reaction_is_taken_back_and_an_emoji_nobody_uses_goes(session: Session
     assert unreact(session, slug, sent.id, bo, "❤️").reactions == after.reactions  # nothing to take back: fine
 
 
+def test_an_emoji_keeps_its_place_while_anyone_still_uses_it(session: Session) -> None:
+    ada, bo = make_guest(session, "Ada"), make_guest(session, "Bo")
+    slug = make_room(session, ada)
+    sent = send(session, slug, ada, "news")
+    react(session, slug, sent.id, bo, "🎉")
+    react(session, slug, sent.id, ada, "👍")
+    react(session, slug, sent.id, ada, "🎉")
+    after = unreact(session, slug, sent.id, bo, "🎉")  # the first to use 🎉 takes theirs back
+    assert [(r.emoji, r.guest_ids) for r in after.reactions] == [("🎉", (ada,)), ("👍", (ada,))]
+    unreact(session, slug, sent.id, ada, "🎉")
+    again = react(session, slug, sent.id, bo, "🎉")  # gone, then used again: it is new
+    assert [r.emoji for r in again.reactions] == ["👍", "🎉"]
+    assert history(session, slug)[0].reactions == again.reactions
+
+
 @pytest.mark.parametrize("emoji", ["👍", "👍🏽", "👨‍👩‍👧", "🇫🇷", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "1️⃣", "#️⃣", " 🎉 "])
 def test_one_emoji_of_any_kind_is_a_reaction(emoji: str) -> None:
     assert reactions.validate_emoji(emoji) == emoji.strip()
