@@ -166,9 +166,9 @@ class Presence:
             if pages[guest.id] > 1:
                 return  # another tab of theirs here: already counted
             with self._logged("entering"):
-                before = await self._guest_ids(room_slug)
+                before, dropped = await self._guest_ids(room_slug)
                 await self.store.refresh(room_slug, [self._member(guest.id)], time.time() + self.ttl)
-                if guest.id not in before:
+                if guest.id not in before or dropped:
                     await self._announce(room_slug)
 
     async def leave(self, room_slug: str, guest_id: int) -> None:
@@ -184,14 +184,17 @@ class Presence:
                 self._local.pop(room_slug, None)
             with self._logged("leaving"):
                 await self.store.remove(room_slug, self._member(guest_id))
-                if guest_id not in await self._guest_ids(room_slug):  # not still there on another instance
+                after, dropped = await self._guest_ids(room_slug)
+                if guest_id not in after or dropped:  # unless still there on another instance
                     await self._announce(room_slug)
 
     async def online(self, room_slug: str) -> list[GuestPublic]:
         """The guests with the room open on any instance, by name; PresenceUnavailable if the store
         cannot answer."""
-        guest_ids = await self._guest_ids(room_slug)
-        return await self.db.run_read(guests_named, guest_ids=sorted(guest_ids))
+        listed, dropped = await self._listing(room_slug)
+        if dropped:  # whoever notices expired entries first tells the views: nobody else will
+            await self._publish(room_slug, listed)
+        return listed
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._beat(), name="presence-heartbeat")
@@ -224,7 +227,7 @@ class Presence:
             members = [self._member(guest_id) for guest_id in self._local.get(room_slug, ())]
             await self.store.refresh(room_slug, members, now + self.ttl)
             _, dropped = await self.store.live(room_slug, now)
-            if dropped:
+            if dropped:  # an instance stopped refreshing its entries: it crashed
                 await self._announce(room_slug)
 
     async def _beat(self) -> None:
@@ -235,12 +238,21 @@ class Presence:
             except Exception:  # never let the heartbeat die: every entry here would expire
                 log.exception("the presence heartbeat failed; carrying on")
 
-    async def _guest_ids(self, room_slug: str) -> set[int]:
-        members, _ = await self.store.live(room_slug, time.time())
-        return {int(member.split(":", 1)[0]) for member in members}
+    async def _guest_ids(self, room_slug: str) -> tuple[set[int], int]:
+        """The guests in the room, and how many expired entries were dropped on the way."""
+        members, dropped = await self.store.live(room_slug, time.time())
+        return {int(member.split(":", 1)[0]) for member in members}, dropped
+
+    async def _listing(self, room_slug: str) -> tuple[list[GuestPublic], int]:
+        guest_ids, dropped = await self._guest_ids(room_slug)
+        return await self.db.run_read(guests_named, guest_ids=sorted(guest_ids)), dropped
 
     async def _announce(self, room_slug: str) -> None:
-        event = PresenceChanged(room=room_slug, online=await self.online(room_slug))
+        listed, _ = await self._listing(room_slug)
+        await self._publish(room_slug, listed)
+
+    async def _publish(self, room_slug: str, online: list[GuestPublic]) -> None:
+        event = PresenceChanged(room=room_slug, online=online)
         await self.db.bus.publish(room_channel(room_slug), event.model_dump(mode="json"))
 
     def _member(self, guest_id: int) -> str:

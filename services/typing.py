@@ -3,8 +3,9 @@
 Ephemeral (ARCHITECTURE, "As the product grows"): nothing is stored. A typing.started event tells
 views to show the guest for TYPING_SHOWN_SECONDS; a page re-announces while its guest keeps
 typing, and the view's timer (or their message arriving) ends it. Like Zulip, a burst of
-keystrokes is not a burst of events: the throttle here drops repeats within THROTTLE_SECONDS,
-before any query, so a fast typist costs one event per interval whatever their client sends.
+keystrokes is not a burst of events: the throttle here drops repeats within THROTTLE_SECONDS, so
+a fast typist costs one event (to every viewer) per interval whatever their client sends. The
+checks come first, so a guest banned, removed or locked out a moment ago hears 403 at once.
 """
 
 import threading
@@ -30,31 +31,30 @@ class TypingThrottle:
         self._last: dict[tuple[int, str], float] = {}
         self._lock = threading.Lock()
 
-    def recent(self, guest_id: int, room_slug: str) -> bool:
-        """Whether this guest announced typing here within the interval."""
-        with self._lock:
-            return time.monotonic() - self._last.get((guest_id, room_slug), -self.seconds) < self.seconds
-
-    def record(self, guest_id: int, room_slug: str) -> None:
+    def due(self, guest_id: int, room_slug: str) -> bool:
+        """Whether this guest's typing here is to be announced (and then it is counted as such):
+        not when they were announced within the interval. One lock: two requests at once, one event."""
         with self._lock:
             now = time.monotonic()
+            key = (guest_id, room_slug)
+            if now - self._last.get(key, -self.seconds) < self.seconds:
+                return False
             if len(self._last) > 10_000:  # forget old entries rather than grow without end
-                self._last = {key: at for key, at in self._last.items() if now - at < self.seconds}
-            self._last[(guest_id, room_slug)] = now
+                self._last = {k: at for k, at in self._last.items() if now - at < self.seconds}
+            self._last[key] = now
+            return True
 
 
 _throttle = TypingThrottle()
 
 
 def announce_typing(*, session: Session, room_slug: str, guest_id: int, throttle: TypingThrottle = _throttle) -> None:
-    """The guest is typing in the room: its views hear typing.started once the (empty) transaction
-    commits. Refused like a message would be: unknown room 404; locked room, ban or removal 403.
-    A repeat within the throttle's interval does nothing and costs no query (only announcements
-    that passed the checks are recorded, so a refusal is never hidden behind the throttle)."""
-    if throttle.recent(guest_id, room_slug):
-        return
+    """The guest is typing in the room: its views hear typing.started once the (read-only)
+    transaction commits. Refused like a message would be: unknown room 404; locked room, ban or
+    removal 403. A repeat within the throttle's interval passes the checks and announces nothing."""
     room, author = check_may_post(session=session, room_slug=room_slug, author_id=guest_id)
     assert author is not None and author.id is not None
-    throttle.record(guest_id, room_slug)
+    if not throttle.due(guest_id, room_slug):
+        return
     guest = GuestPublic(id=author.id, display_name=author.display_name)
     send_event_on_commit(session, TypingStarted(room=room.slug, guest=guest))
