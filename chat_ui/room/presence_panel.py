@@ -5,15 +5,15 @@ viewer is: the browser opens it and closes it (Escape, a click outside) without 
 round trip, and the list stays in the page while closed, so it is current the moment it opens.
 The chip only ever opens it (`popovertargetaction=show`), so a second click does not hide it.
 
-`track_presence` enters the room for the page and leaves it when the page's client goes (tab
-closed, navigated away); the presence service (services/presence.py) publishes PresenceChanged on
+`track_presence` enters the room for the page and leaves it when the page goes (tab closed,
+navigated away); the presence service (services/presence.py) publishes PresenceChanged on
 the room's channel, which LiveRoom hands to `PresencePanel.show`.
 """
 
 import itertools
 
-from nicegui import background_tasks, ui
 from nicegui import context as ui_context
+from nicegui import ui
 
 from chat_ui.page_frame import PageFrame
 from models.guest import GuestPublic
@@ -45,7 +45,7 @@ class PresencePanel:
             .props(f"id={panel_id} popover=auto data-testid=presence-panel")
             .mark("presence-panel")
             .classes(
-                "chat-surface fixed inset-auto top-16 right-4 m-0 w-72 max-w-[calc(100vw-2rem)] max-h-[60vh] "
+                "chat-surface fixed inset-auto top-28 right-4 m-0 w-72 max-w-[calc(100vw-2rem)] max-h-[60vh] "
                 "overflow-y-auto rounded-xl border border-slate-500/25 p-0 shadow-xl"
             )
         ):
@@ -83,13 +83,35 @@ class PresencePanel:
 
 
 async def track_presence(frame: PageFrame, slug: str, panel: PresencePanel) -> None:
-    """Enter the room for this page, show who is here, and leave when the page goes."""
-    presence, guest = frame.context.app.presence, frame.guest
-    panel.reader_id = guest.id
+    """Enter the room for this page and show who is here. The page leaves when its socket goes
+    (a closed tab is gone at once, not after the reconnect grace period) and enters again if
+    the same page reconnects; deleting the client leaves too, for a socket that never said goodbye."""
+    panel.reader_id = frame.guest.id
+    tracker = _PresenceTracker(frame, slug)
     client = ui_context.client
-    await presence.enter(slug, guest)
-    client.on_delete(lambda: background_tasks.create(presence.leave(slug, guest.id), name=f"leave presence {slug}"))
-    if client.is_deleted:  # closed while entering: on_delete came too late to fire
-        await presence.leave(slug, guest.id)
+    await tracker.enter()
+    client.on_disconnect(tracker.leave)
+    client.on_connect(tracker.enter)
+    client.on_delete(tracker.leave)
+    if client.is_deleted:  # closed while entering: the handlers came too late to fire
+        await tracker.leave()
         return
-    panel.show(await presence.online(slug))
+    panel.show(await frame.context.app.presence.online(slug))
+
+
+class _PresenceTracker:
+    """In or out, once each: the presence service counts a guest's pages, so a leave must match an enter."""
+
+    def __init__(self, frame: PageFrame, slug: str) -> None:
+        self._presence, self._guest, self._slug = frame.context.app.presence, frame.guest, slug
+        self._inside = False
+
+    async def enter(self) -> None:
+        if not self._inside:
+            self._inside = True
+            await self._presence.enter(self._slug, self._guest)
+
+    async def leave(self) -> None:
+        if self._inside:
+            self._inside = False
+            await self._presence.leave(self._slug, self._guest.id)

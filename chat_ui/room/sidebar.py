@@ -1,6 +1,7 @@
 """The room page's left column at desktop widths: the visitor's rooms with their unread counts,
-the one shown highlighted. Below 1024 px it is not displayed at all (Tailwind's `hidden lg:flex`),
-so a phone keeps the single column of messages."""
+the one shown highlighted. Below 1024 px it is not displayed at all (Tailwind's `max-lg:hidden`:
+Quasar's own `hidden` class is `!important`, so `hidden lg:flex` would never show it), so a
+phone keeps the single column of messages."""
 
 from nicegui import ui
 
@@ -17,7 +18,7 @@ class RoomSidebar:
         self._badges: dict[str, UnreadBadge] = {}
         with (
             ui.element("nav")
-            .classes("chat-surface border-r border-slate-500/20 hidden lg:flex flex-col w-64 shrink-0 h-full")
+            .classes("chat-surface border-r border-slate-500/20 flex max-lg:hidden flex-col w-64 shrink-0 h-full")
             .classes("overflow-y-auto")
             .props("data-testid=room-sidebar aria-label='Your rooms'")
             .mark("room-sidebar")
