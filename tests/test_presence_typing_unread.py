@@ -266,7 +266,7 @@ async def test_one_unread_query_per_room_page(db: Database) -> None:
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert [room.unread for room in page.rooms] == [0] * 5
-    assert len([s for s in statements if "count(message.id)" in s.lower()]) == 1, statements
+    assert len([s for s in statements if "last_read_id" in s and "count(" in s.lower()]) == 1, statements
 
 
 # The read-marks batcher
