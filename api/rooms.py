@@ -8,7 +8,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import Context, CurrentGuest, OptionalGuest, SendLimiter
 from api.errors import AUTHENTICATED, COMMON, responses
-from api.params import AfterId, BeforeId, GuestId, MessageId, Slug
+from api.params import ID_MAX, AfterId, BeforeId, GuestId, MessageId, Slug
 from models.message import MessageCreate, MessageEdit, MessagePage, MessagePublic
 from models.room import ROOM_PAGE_DEFAULT, ROOM_PAGE_MAX, RoomCreate, RoomPublic
 from services import messages, moderation, reactions, rooms
@@ -230,6 +230,12 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "caption": {"type": "string", "maxLength": 4000},
+                        "reply_to": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": ID_MAX,
+                            "description": "the id of the message this one answers, in the same room",
+                        },
                     },
                 }
             }
@@ -246,7 +252,8 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
     responses=responses(*AUTHENTICATED, 404, 413, 415),
 )
 async def post_image(slug: Slug, request: Request, guest: CurrentGuest, context: Context, limiter: SendLimiter) -> Any:
-    """A JPEG, PNG, GIF or WebP image with an optional caption, sent as multipart form data."""
+    """A JPEG, PNG, GIF or WebP image with an optional caption, sent as multipart form data;
+    `reply_to` as for a text message."""
     max_bytes = context.settings.max_upload_bytes
     # Oversized bodies never get here (api.body_limit refuses them as they arrive); the form is
     # parsed here rather than by FastAPI so that a missing file is a clear 422, not a generic one.
@@ -256,6 +263,7 @@ async def post_image(slug: Slug, request: Request, guest: CurrentGuest, context:
             raise InvalidInput("send the image as the multipart field 'file'")
         if not isinstance(caption, str):
             raise InvalidInput("the caption must be text")
+        reply_to = _form_id(form.get("reply_to"), name="reply_to")
         data = await upload.read(max_bytes + 1)
     return await messages.send_image(
         db=context.db,
@@ -267,4 +275,14 @@ async def post_image(slug: Slug, request: Request, guest: CurrentGuest, context:
         max_bytes=max_bytes,
         limiter=limiter,
         images=context.images,
+        reply_to=reply_to,
     )
+
+
+def _form_id(value: object, *, name: str) -> int | None:
+    """An optional id in a multipart form, bounded as ids in JSON bodies are; else a clear 422."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or not 1 <= int(value) <= ID_MAX:
+        raise InvalidInput(f"{name}: must be a message id, a whole number from 1 to {ID_MAX}")
+    return int(value)

@@ -93,6 +93,22 @@ def test_a_reply_quotes_its_original(api: httpx.Client) -> None:
     assert newest(api, slug)[-1] == reply
 
 
+def test_an_image_replies_too(api: httpx.Client) -> None:
+    auth, _ = new_guest(api)
+    slug, other = new_room(api, auth), new_room(api, auth)
+    original = post(api, auth, slug, "show me")
+    url = f"/api/v1/rooms/{slug}/images"
+    sent = api.post(url, files={"file": ("a.png", png(), "image/png")}, data={"reply_to": original["id"]}, headers=auth)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["reply_to"]["id"] == original["id"] and sent.json()["kind"] == "image"
+    elsewhere = post(api, auth, other, "over there")["id"]
+    for reply_to in ("x", "0", "-1", "1.5", str(2**31), elsewhere):
+        form = {"reply_to": reply_to}
+        response = api.post(url, files={"file": ("a.png", png(), "image/png")}, data=form, headers=auth)
+        assert_error(response, 422, "reply_to")
+    assert len(newest(api, slug)) == 2
+
+
 def test_a_reply_to_anything_but_a_live_message_of_the_room_is_422(api: httpx.Client) -> None:
     auth, _ = new_guest(api)
     slug, other = new_room(api, auth), new_room(api, auth)
