@@ -21,24 +21,37 @@ its HTML is made once per process (message_rows.py) and goes into the last of a 
 elements.
 """
 
+import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from nicegui import background_tasks, events, ui
 from nicegui.element import Element
 
-from chat_ui.room.message_rows import COMMAND_TARGET, row_html
-from models.message import MessagePage, MessagePublic
+from chat_ui import theme
+from chat_ui.room.message_rows import (
+    COMMAND_TARGET,
+    RowView,
+    continues,
+    day_label,
+    emoji_from_code,
+    local_day,
+    render_row,
+)
+from models.guest import GuestPublic
+from models.message import REPLY_QUOTE_MAX, MessagePage, MessagePublic, ReplyQuote
 
 log = logging.getLogger(__name__)
 MAX_RENDERED = 200
 CHUNK_SIZE = 8  # messages per element: fewer elements per viewer, against resending a chunk's HTML
 NEAR_EDGE_PX = 600  # the next page loads while the reader is still this far from the window's edge
-COMMAND = re.compile(r"--(delete|remove)-(\d{1,18})")
+COMMAND = re.compile(r"--(delete|remove|edit|reply|react|jump)-(\d{1,18})")
+TOGGLE = re.compile(r"--toggle-(\d{1,18})-([0-9a-f_]{1,120})")
 
 PageLoader = Callable[[int | None, int | None], Awaitable[MessagePage]]  # (before, after) -> page
 
@@ -52,33 +65,46 @@ class RowActions:
     may_remove: Callable[[MessagePublic], bool]  # remove its author from the room
     delete: Callable[[int], Awaitable[None]]  # message id
     remove_author: Callable[[int], Awaitable[None]]  # guest id
+    # Conversation (CONTRACT §6); each may be async or not. Missing ones leave their buttons inert.
+    may_edit: Callable[[MessagePublic], bool] = lambda message: False  # the reader's own
+    edit: Callable[[MessagePublic], Awaitable[None] | None] | None = None  # open the editor on it
+    reply: Callable[[MessagePublic], Awaitable[None] | None] | None = None  # quote it in the composer
+    react: Callable[[int], Awaitable[None] | None] | None = None  # message id: open the reaction picker
+    toggle_reaction: Callable[[int, str], Awaitable[None] | None] | None = None  # message id, emoji
 
 
 class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
-    """Consecutive messages as one element; `rows` maps their ids, ascending, to their HTML."""
+    """Consecutive messages as one element; `messages` maps their ids, ascending, to the messages.
+    Its HTML is made by the list (a row depends on the row before it) and sent only when it changed."""
 
     def __init__(self) -> None:
         super().__init__("div")
-        self.rows: dict[int, str] = {}
+        self.messages: dict[int, MessagePublic] = {}
+        self.html = ""
         self.mark("message-chunk")
 
     @property
     def first_id(self) -> int:
-        return next(iter(self.rows))
+        return next(iter(self.messages))
 
     @property
     def last_id(self) -> int:
-        return next(reversed(self.rows))
+        return next(reversed(self.messages))
 
-    def put(self, message_id: int, html: str) -> None:
-        out_of_order = bool(self.rows) and message_id < self.last_id
-        self.rows[message_id] = html
+    @property
+    def last(self) -> MessagePublic:
+        return self.messages[self.last_id]
+
+    def put(self, message: MessagePublic) -> None:
+        out_of_order = bool(self.messages) and message.id < self.last_id
+        self.messages[message.id] = message
         if out_of_order:  # announced late (another instance): keep the rows in id order
-            self.rows = dict(sorted(self.rows.items()))
-        self.render()
+            self.messages = dict(sorted(self.messages.items()))
 
-    def render(self) -> None:
-        self._props["innerHTML"] = "".join(self.rows.values())
+    def show(self, html: str) -> None:
+        if html != self.html:
+            self.html = html
+            self._props["innerHTML"] = html  # an observable: the change is sent by itself
 
 
 class _EdgeWatcher(Element):
@@ -93,11 +119,14 @@ class _EdgeWatcher(Element):
 
 
 class MessageList:
-    def __init__(self, *, load: PageLoader, room_name: str, actions: RowActions | None = None) -> None:
+    def __init__(
+        self, *, load: PageLoader, room_name: str, actions: RowActions | None = None, reader_id: int = 0
+    ) -> None:
         self._load = load
         self._room_name = room_name
         self._actions = actions
         self._chunks: list[_Chunk] = []
+        self._before_first: MessagePublic | None = None  # the message just above the window, if known
         self._has_older = False
         self._at_live_edge = True  # the newest rendered message is the room's newest
         self._at_bottom = True  # the reader is at the very bottom of the window
@@ -107,7 +136,15 @@ class MessageList:
         self._read_up_to = 0  # the newest id the reader has had in view at the bottom
         self._mounts = 0  # scrollers mounted so far (see _scroll_to_bottom)
         self._watchers: tuple[_EdgeWatcher, ...] = ()
+        self._names: dict[int, str] = {}  # the room's members' display names (set_names)
+        self._divider_id: int | None = None  # the first unread message when the page opened
+        self._reader_id = 0
         self.timezone = ZoneInfo("UTC")
+        self.on_read: Callable[[int], None] | None = None  # the newest id read at the live edge, as it grows
+        self._build()
+        self.reader_id = reader_id
+
+    def _build(self) -> None:
         with ui.element("div").classes("relative flex-1 min-h-0 w-full"):
             self._box = (
                 ui.element("div")
@@ -134,29 +171,45 @@ class MessageList:
         """The scrolling list, for work that must run in this view's context (background tasks)."""
         return self._box
 
-    def show_page(self, page: MessagePage) -> None:
-        """Replace everything with this page of the room's newest messages."""
-        self._generation += 1  # whatever was loading is now out of date
-        self._busy = False
-        self._rows.clear()
-        self._chunks.clear()
-        for message in page.messages:
-            self._append(message)
-        self._has_older = page.has_more
-        self._at_live_edge = True
-        self._at_bottom = True
-        newest = self._newest_id()
-        self._newest_announced = max(self._newest_announced, newest)
-        self._read_up_to = newest
-        self._set_following()
-        self._update_new_button()
-        self._update_top()
-        self._watch_edges()  # placed with the rows, so that their first report is about these
+    @property
+    def reader_id(self) -> int:
+        return self._reader_id
+
+    @reader_id.setter
+    def reader_id(self, guest_id: int) -> None:
+        """Who reads: rows mentioning them are marked, and one CSS rule of this page highlights their
+        own reactions (the chips list who reacted), so the rows' HTML stays shared by every reader."""
+        if guest_id == self._reader_id:
+            return
+        self._reader_id = guest_id
+        if guest_id:
+            with self._box:
+                ui.add_css(theme.own_reaction_css(guest_id))
+        self._render_all()
+
+    def set_names(self, names: Mapping[int, str] | Iterable[GuestPublic]) -> None:
+        """The room's members' current display names (by guest id), for mentions, reaction
+        tooltips and authors; only rows that show a name that changed are rendered again."""
+        fresh = dict(names) if isinstance(names, Mapping) else _names_of(names)
+        changed = {guest for guest in fresh.keys() | self._names.keys() if fresh.get(guest) != self._names.get(guest)}
+        self._names = fresh
+        if changed:
+            self._render_where(lambda message: not changed.isdisjoint(_shown_guests(message)))
+
+    def show_page(self, page: MessagePage, *, unread_after: int | None = None) -> None:
+        """Replace everything with this page of the room's newest messages; with `unread_after`
+        (the reader's last read message), a "New" divider goes above the first one after it,
+        unless the reader wrote that one. The divider stays until the page is opened again."""
+        first_unread = next((m for m in page.messages if unread_after is not None and m.id > unread_after), None)
+        own = first_unread is not None and first_unread.author.id == self._reader_id
+        self._divider_id = None if first_unread is None or own else first_unread.id
+        self._show_window(page.messages, has_older=page.has_more, live=True)
 
     def add(self, message: MessagePublic, *, own: bool = False) -> None:
         """A live message: appended where it belongs, followed if the reader is at the bottom or
         sent it. Messages newer than a window far back are only announced until it catches up."""
         self._newest_announced = max(self._newest_announced, message.id)
+        self._learn_name(message)
         if not self._at_live_edge:
             if own:  # far back in history: bring the reader to what they just sent
                 background_tasks.create(self.jump_to_latest(), name="jump to the latest", context=self._box)
@@ -168,7 +221,7 @@ class MessageList:
             return
         self._append(message)
         if self._at_bottom or own:
-            self._read_up_to = message.id
+            self._read(message.id)
             self._trim_oldest()
             if not self._at_bottom:
                 self._scroll_to_bottom()  # the reader's own message, while they were reading further up
@@ -176,16 +229,29 @@ class MessageList:
             self._trim_newest()
         self._update_new_button()
 
+    def update(self, message: MessagePublic) -> None:
+        """A message was edited or its reactions changed: its row shows it, and so do the quotes
+        of the replies to it."""
+        self._learn_name(message)
+        chunk = self._chunk_with(message.id)
+        if chunk is not None:
+            chunk.messages[message.id] = message
+            self._render(chunk)
+        quote_text = message.text[:REPLY_QUOTE_MAX]
+        self._requote(message.id, lambda quote: quote.model_copy(update={"text": quote_text, "author": message.author}))
+
     def remove(self, message_id: int) -> None:
+        """A deleted message goes; the row after it regroups, and quotes of it say it was deleted."""
         chunk = self._chunk_with(message_id)
-        if chunk is None:
-            return
-        del chunk.rows[message_id]
-        if chunk.rows:
-            chunk.render()
-        else:
-            self._chunks.remove(chunk)
-            chunk.delete()
+        if chunk is not None:
+            index = self._chunks.index(chunk)
+            del chunk.messages[message_id]
+            if not chunk.messages:
+                self._chunks.remove(chunk)
+                chunk.delete()
+            for later in self._chunks[index : index + 2]:  # its own chunk (if any is left) and the next
+                self._render(later)
+        self._requote(message_id, lambda quote: quote.model_copy(update={"text": "", "deleted": True}))
 
     async def catch_up(self) -> None:
         """After a gap (reconnect, bus resync): fetch whatever is newer than the window's end."""
@@ -200,9 +266,34 @@ class MessageList:
         generation = self._generation
         page = await self._load(None, None)
         if generation == self._generation:
-            self.show_page(page)
+            self._show_window(page.messages, has_older=page.has_more, live=True)
             self._scroll_to_bottom()
             await self._fill_to_edge(self._generation)
+
+    async def jump_to(self, message_id: int) -> None:
+        """Show a message (a reply's quote was clicked): scroll to it if it is rendered; else load a
+        window around it first (which is then not at the live edge: "new messages" leads back)."""
+        if self._chunk_with(message_id) is None:
+            self._generation += 1
+            generation = self._generation
+            try:
+                older, newer = await self._load(message_id + 1, None), await self._load(None, message_id)
+            except Exception:
+                log.exception("could not load the quoted message")
+                ui.notify("The original message could not be loaded. Please try again.", type="negative")
+                return
+            if generation != self._generation:
+                return
+            if not any(message.id == message_id for message in older.messages):
+                ui.notify("The original message is no longer there.", type="warning")
+                return
+            self._show_window(older.messages + newer.messages, has_older=older.has_more, live=not newer.has_more)
+            if not self._at_live_edge:
+                self._at_bottom = False
+        # The browser scrolls to the row (its id) and the CSS :target rule flashes it.
+        ui.navigate.to(f"#message-{message_id}")
+        self._set_following()
+        self._update_new_button()
 
     # What the browser reports
 
@@ -217,21 +308,45 @@ class MessageList:
     def _at_bottom_changed(self, visible: bool) -> None:
         self._at_bottom = visible
         if visible:
-            self._read_up_to = max(self._read_up_to, self._newest_id())
+            self._read(self._newest_id())
         self._set_following()
         self._update_new_button()
 
     async def _command(self, event: events.GenericEventArguments) -> None:
-        """A row's button: `--delete-<message id>` or `--remove-<author id>`."""
+        """A row's button: `--<action>-<message id>` (`--remove-<author id>`), or
+        `--toggle-<message id>-<emoji code>` for a reaction chip."""
         command = event.args.get("command") if isinstance(event.args, dict) else None
-        match = COMMAND.fullmatch(command) if isinstance(command, str) else None
-        if match is None or self._actions is None:
+        if not isinstance(command, str) or self._actions is None:
             return
-        action, number = match.group(1), int(match.group(2))
-        if action == "delete" and self._chunk_with(number) is not None:
-            await self._actions.delete(number)
-        elif action == "remove":
-            await self._actions.remove_author(number)
+        toggle = TOGGLE.fullmatch(command)
+        if toggle is not None:
+            emoji = emoji_from_code(toggle.group(2))
+            if emoji is not None and self._chunk_with(int(toggle.group(1))) is not None:
+                await _call(self._actions.toggle_reaction, int(toggle.group(1)), emoji)
+            return
+        match = COMMAND.fullmatch(command)
+        if match is not None:
+            await self._act(match.group(1), int(match.group(2)), self._actions)
+
+    async def _act(self, action: str, number: int, actions: RowActions) -> None:
+        if action == "remove":
+            await actions.remove_author(number)
+            return
+        if action == "jump":
+            await self.jump_to(number)
+            return
+        chunk = self._chunk_with(number)
+        if chunk is None:  # a button of a row that has gone meanwhile
+            return
+        message = chunk.messages[number]
+        if action == "delete":
+            await actions.delete(number)
+        elif action == "edit" and actions.may_edit(message):
+            await _call(actions.edit, message)
+        elif action == "reply":
+            await _call(actions.reply, message)
+        elif action == "react":
+            await _call(actions.react, number)
 
     # Loading as the reader scrolls. Every load notes the generation it started in and drops its
     # result if another load (or a jump to the latest) replaced the window meanwhile. A strip that
@@ -251,8 +366,8 @@ class MessageList:
             return
         if generation != self._generation:
             return
+        self._has_older = page.has_more  # before the rows: the room's first message gets its day above
         self._prepend(page.messages)
-        self._has_older = page.has_more
         self._trim_newest()
         self._update_top()
         self._busy = False
@@ -299,6 +414,38 @@ class MessageList:
 
     # The view
 
+    def _show_window(self, messages: list[MessagePublic], *, has_older: bool, live: bool) -> None:
+        """Replace every row with these messages (oldest first)."""
+        self._generation += 1  # whatever was loading is now out of date
+        self._busy = False
+        self._rows.clear()
+        self._chunks.clear()
+        self._before_first = None
+        self._has_older = has_older  # before the rows: the room's first message gets its day above
+        for message in messages:
+            self._learn_name(message)
+            self._append(message, render=False)
+        for chunk in self._chunks:
+            self._render(chunk)
+        self._at_live_edge = live
+        self._at_bottom = True
+        newest = self._newest_id()
+        if live:
+            self._newest_announced = max(self._newest_announced, newest)
+            self._read(newest)
+        self._set_following()
+        self._update_new_button()
+        self._update_top()
+        self._watch_edges()  # placed with the rows, so that their first report is about these
+
+    def _read(self, message_id: int) -> None:
+        """The reader has seen everything up to this message at the bottom of the window."""
+        if message_id <= self._read_up_to:
+            return
+        self._read_up_to = message_id
+        if self._at_live_edge and self.on_read is not None:
+            self.on_read(message_id)
+
     def _watch_edges(self) -> None:
         """(Re)place the strips that report the reader's position; new ones report where the
         reader is now, which a strip that stayed in view would not say again."""
@@ -316,7 +463,7 @@ class MessageList:
         self._mounts += 1
         self._box.props(f"key=messages-{self._mounts}")
         self._at_bottom = True
-        self._read_up_to = max(self._read_up_to, self._newest_id())
+        self._read(self._newest_id())
         self._set_following()
         self._update_new_button()
 
@@ -328,7 +475,12 @@ class MessageList:
             self._box.classes(add="chat-follow") if following else self._box.classes(remove="chat-follow")
 
     def _update_new_button(self) -> None:
-        waiting = self._newest_announced > self._read_up_to and not (self._at_live_edge and self._at_bottom)
+        """Shown while newer messages wait below, or the window is away from the newest ones."""
+        unseen = self._newest_announced > self._read_up_to and not (self._at_live_edge and self._at_bottom)
+        waiting = unseen or (not self._at_live_edge and bool(self._chunks))
+        label = "New messages" if unseen else "Latest messages"
+        if self._new_button.text != label:
+            self._new_button.set_text(label)
         if self._new_button.visible != waiting:
             self._new_button.visible = waiting
 
@@ -352,23 +504,27 @@ class MessageList:
         return self._chunks[0].first_id if self._chunks else 0
 
     def _count(self) -> int:
-        return sum(len(chunk.rows) for chunk in self._chunks)
+        return sum(len(chunk.messages) for chunk in self._chunks)
 
     def _chunk_with(self, message_id: int) -> _Chunk | None:
-        return next((chunk for chunk in self._chunks if message_id in chunk.rows), None)
+        return next((chunk for chunk in self._chunks if message_id in chunk.messages), None)
 
-    def _append(self, message: MessagePublic) -> None:
+    def _append(self, message: MessagePublic, *, render: bool = True) -> None:
+        """At the end: only the last chunk changes (a row depends on the one before, not after)."""
         last = self._chunks[-1] if self._chunks else None
-        if last is None or len(last.rows) >= CHUNK_SIZE:
+        if last is None or len(last.messages) >= CHUNK_SIZE:
             with self._rows:
                 last = _Chunk()
             self._chunks.append(last)
-        self._put(last, message)
-        if len(self._chunks) == 1 and len(last.rows) == 1:  # an empty room's first message: "say hello" goes
+        last.put(message)
+        if render:
+            self._render(last)
+        if len(self._chunks) == 1 and len(last.messages) == 1:  # an empty room's first message: "say hello" goes
             self._update_top()
 
     def _prepend(self, messages: list[MessagePublic]) -> None:
-        """An older page (oldest first), above everything shown."""
+        """An older page (oldest first), above everything shown; the chunk that was first is sent
+        again only if its first row changed (it now has a row above it to group with)."""
         oldest = self._oldest_id()
         fresh = [message for message in messages if message.id < oldest]
         for index, start in enumerate(range(0, len(fresh), CHUNK_SIZE)):
@@ -377,27 +533,121 @@ class MessageList:
             chunk.move(target_index=index)
             self._chunks.insert(index, chunk)
             for message in fresh[start : start + CHUNK_SIZE]:
-                self._put(chunk, message)
+                self._learn_name(message)
+                chunk.put(message)
+        self._before_first = None if fresh else self._before_first
+        for chunk in self._chunks[: len(range(0, len(fresh), CHUNK_SIZE)) + 1]:
+            self._render(chunk)
 
     def _insert(self, message: MessagePublic) -> None:
-        """A message older than the newest shown (announced out of order): into the chunk where it belongs."""
-        self._put(next(chunk for chunk in self._chunks if chunk.last_id > message.id), message)
+        """A message older than the newest shown (announced out of order): into the chunk where it
+        belongs, never as its last row, so the chunks after it keep their HTML."""
+        chunk = next(chunk for chunk in self._chunks if chunk.last_id > message.id)
+        chunk.put(message)
+        self._render(chunk)
 
-    def _put(self, chunk: _Chunk, message: MessagePublic) -> None:
+    def _render(self, chunk: _Chunk) -> None:
+        """The chunk's rows as HTML: each row's view depends on the row before it (grouping, day
+        separators), so the first row looks at the previous chunk's last."""
+        index = self._chunks.index(chunk)
+        previous = self._chunks[index - 1].last if index else self._before_first
+        today = datetime.now(self.timezone).date()
+        rows = []
+        for message in chunk.messages.values():
+            rows.append(render_row(message, self._view(message, previous, today)))
+            previous = message
+        chunk.show("".join(rows))
+
+    def _view(self, message: MessagePublic, previous: MessagePublic | None, today: date) -> RowView:
         actions = self._actions
-        deletable = actions is not None and actions.may_delete(message)
-        removable = actions is not None and actions.may_remove(message)
-        chunk.put(message.id, row_html(message, self.timezone, deletable=deletable, removable=removable))
+        day = local_day(message, self.timezone)
+        # A day's first message gets its name above; so does the room's very first one.
+        new_day = (previous is None and not self._has_older) or (
+            previous is not None and local_day(previous, self.timezone) != day
+        )
+        return RowView(
+            timezone=self.timezone,
+            today=today,
+            deletable=actions is not None and actions.may_delete(message),
+            removable=actions is not None and actions.may_remove(message),
+            editable=actions is not None and actions.may_edit(message),
+            mentioned=bool(self._reader_id) and self._reader_id in message.mentions,
+            continued=message.id != self._divider_id and continues(previous, message, self.timezone),
+            day=day_label(day, today) if new_day else None,
+            unread=message.id == self._divider_id,
+            names=tuple(
+                (guest, self._names[guest]) for guest in sorted(_shown_guests(message)) if guest in self._names
+            ),
+        )
+
+    def _render_where(self, shows: Callable[[MessagePublic], bool]) -> None:
+        for chunk in self._chunks:
+            if any(shows(message) for message in chunk.messages.values()):
+                self._render(chunk)
+
+    def _render_all(self) -> None:
+        for chunk in self._chunks:
+            self._render(chunk)
+
+    def _requote(self, original_id: int, change: Callable[[ReplyQuote], ReplyQuote]) -> None:
+        """Rendered replies to `original_id` get their quote changed (edited, deleted)."""
+        for chunk in self._chunks:
+            replies = [m for m in chunk.messages.values() if m.reply_to is not None and m.reply_to.id == original_id]
+            for reply in replies:
+                assert reply.reply_to is not None
+                chunk.messages[reply.id] = reply.model_copy(update={"reply_to": change(reply.reply_to)})
+            if replies:
+                self._render(chunk)
+
+    def _learn_name(self, message: MessagePublic) -> None:
+        """A message carries its author's current name: newer than a list of names read earlier."""
+        known = self._names.get(message.author.id)
+        if known is not None and known != message.author.display_name:
+            self.set_names({**self._names, message.author.id: message.author.display_name})
 
     def _trim_oldest(self) -> None:
-        """Whole chunks go, so that the chunks that stay are not sent again."""
-        while len(self._chunks) > 1 and self._count() - len(self._chunks[0].rows) >= MAX_RENDERED:
-            self._chunks.pop(0).delete()
+        """Whole chunks go, so that the chunks that stay are not sent again (the last message that
+        went stays known, so the new first row keeps its grouping)."""
+        while len(self._chunks) > 1 and self._count() - len(self._chunks[0].messages) >= MAX_RENDERED:
+            gone = self._chunks.pop(0)
+            self._before_first = gone.last
+            gone.delete()
             self._has_older = True
             self._update_top()
 
     def _trim_newest(self) -> None:
-        while len(self._chunks) > 1 and self._count() - len(self._chunks[-1].rows) >= MAX_RENDERED:
+        while len(self._chunks) > 1 and self._count() - len(self._chunks[-1].messages) >= MAX_RENDERED:
             self._chunks.pop().delete()
             self._at_live_edge = False
             self._set_following()
+            self._update_new_button()
+
+
+def _shown_guests(message: MessagePublic) -> set[int]:
+    """The guests whose names a row shows: author, mentioned, reacting, and the quoted author."""
+    guests = {message.author.id, *message.mentions}
+    for reaction in message.reactions:
+        guests.update(reaction.guest_ids)
+    if message.reply_to is not None:
+        guests.add(message.reply_to.author.id)
+    return guests
+
+
+def _names_of(members: Iterable[Any]) -> dict[int, str]:
+    """Names by id from guests (anything with `id` and `display_name`); bare strings carry no id."""
+    names = {}
+    for member in members:
+        if isinstance(member, str):
+            log.warning("set_names needs guests or a mapping of guest id to name, not bare names")
+            continue
+        names[member.id] = member.display_name
+    return names
+
+
+async def _call(action: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
+    """Call a row action, sync or async; a missing one does nothing."""
+    if action is None:
+        return
+    result = action(*args)
+    if inspect.isawaitable(result):
+        await result

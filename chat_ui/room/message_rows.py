@@ -2,70 +2,208 @@
 
 Every NiceGUI element costs server CPU and memory for every viewer of a room (see
 docs/PERFORMANCE.md), so messages are not elements: the list groups them into a few chunk
-elements whose HTML is made here. The HTML of a message depends only on the message, the
-reader's time zone and day, and whether the reader may delete it, so it is cached: a message
-that reaches a thousand viewers in one zone is rendered once.
+elements whose HTML is made here. The HTML of a row depends only on the message and a small
+`RowView` (the reader's time zone and day, what the reader may do to it, whether it mentions
+the reader, its place among its neighbours, and the display names it shows), so it is cached:
+a message that reaches a thousand viewers in one zone is rendered once. What differs per reader
+beyond those flags is not in the HTML: the reader's own reactions are highlighted by one CSS
+rule per page (`data-guests` lists who reacted; theme.own_reaction_css).
 
 The row's buttons need no script either. A thumbnail opens its full-size image in a popover
-(`popovertarget`: the browser opens it, and closes it on Escape or a click outside). A
-moderation button sends an invoker command (`commandfor`/`command`) to the message list, whose
-`command` event carries the command's name, e.g. `--delete-42`, to the server.
+(`popovertarget`: the browser opens it, and closes it on Escape or a click outside). Every other
+button sends an invoker command (`commandfor`/`command`) to the message list, whose `command`
+event carries the command's name, e.g. `--delete-42`, to the server.
 """
 
 import hashlib
-from datetime import date, datetime
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
 
-from models.message import MessagePublic
+from chat_ui.room.markdown import render_markdown
+from models.message import MessagePublic, ReactionPublic, ReplyQuote
 
 NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777", "#7c3aed", "#2563eb")
-ROW_CLASSES = "chat-row grid grid-cols-[auto_1fr_auto] items-baseline gap-x-2 px-4 py-1.5"
+ROW_CLASSES = "chat-row grid grid-cols-[auto_1fr_auto] items-baseline gap-x-2 px-4"
 COMMAND_TARGET = "chat-messages"  # the id of the element whose `command` event the list listens to
+GROUP_WITHIN = timedelta(minutes=5)  # consecutive messages of one author this close share a header
+TOOLTIP_NAMES = 20  # names listed in a reaction's tooltip before "and N others"
+# An emoji travels in a command as its code points in hex joined by "_" (a command name is an
+# identifier-like token); at most 16 code points, each a valid scalar value (checked on the way back).
+EMOJI_CODE = re.compile(r"[0-9a-f]{1,6}(?:_[0-9a-f]{1,6}){0,15}")
 
 
-def row_html(message: MessagePublic, timezone: ZoneInfo, *, deletable: bool = False, removable: bool = False) -> str:
-    """The message's row, as the reader in `timezone` sees it today; with buttons to delete it and
-    to remove its author from the room when the reader may (its author, the room's owner)."""
-    return _row_html(message, timezone, datetime.now(timezone).date(), deletable, removable)
+@dataclass(frozen=True)
+class RowView:
+    """Everything besides the message that a row's HTML depends on; hashable, so part of the key."""
+
+    timezone: ZoneInfo
+    today: date
+    deletable: bool = False  # the reader may delete it (its author, the room's owner)
+    removable: bool = False  # the reader may remove its author from the room (the owner)
+    editable: bool = False  # the reader wrote it
+    mentioned: bool = False  # it mentions the reader
+    continued: bool = False  # grouped under the previous message's header
+    day: str | None = None  # the day separator above it ("Today", ...), if any
+    unread: bool = False  # the "New" divider above it
+    names: tuple[tuple[int, str], ...] = ()  # current display names of the guests it shows
 
 
-@lru_cache(maxsize=4096)  # MessagePublic is frozen, so it hashes by value: a renamed author is a new key
-def _row_html(message: MessagePublic, timezone: ZoneInfo, today: date, deletable: bool, removable: bool) -> str:
-    author = escape(message.author.display_name)
-    local = message.created_at.astimezone(timezone)
-    title = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
-    shown = escape(local.strftime("%H:%M") if local.date() == today else local.strftime("%b %d, %H:%M"))
-    parts = [
-        f'<div class="{ROW_CLASSES}" data-testid="message" data-message-id="{message.id}">',
-        f'<span data-testid="message-author" class="chat-author" style="color: {name_colour(message.author.id)}">'
-        f"{author}</span>",
-        f'<time class="chat-time" datetime="{message.created_at.isoformat()}" title="{title}">{shown}</time>',
-    ]
-    parts.append('<span class="chat-actions">')
-    if removable:
-        parts.append(
-            _command_button(f"--remove-{message.author.id}", "⊘", f"Remove {author} from the room", "remove-author")
-        )
-    if deletable:
-        parts.append(_command_button(f"--delete-{message.id}", "✕", "Delete this message", "delete-message"))
-    parts.append("</span>")
+def row_html(
+    message: MessagePublic,
+    timezone: ZoneInfo,
+    *,
+    deletable: bool = False,
+    removable: bool = False,
+    today: date | None = None,
+) -> str:
+    """The message's row on its own (no neighbours), as the reader in `timezone` sees it today."""
+    return render_row(message, RowView(timezone, today or datetime.now(timezone).date(), deletable, removable))
+
+
+@lru_cache(maxsize=4096)  # MessagePublic is frozen, so it hashes by value: an edited message is a new key
+def render_row(message: MessagePublic, view: RowView) -> str:
+    names = dict(view.names)
+    author_name = names.get(message.author.id, message.author.display_name)
+    author = escape(author_name)
+    parts = [_separator(view.day) if view.day else "", _UNREAD_DIVIDER if view.unread else ""]
+    parts.append(_row_open(message, view))
+    hidden = " chat-author-hidden" if view.continued else ""  # grouped: the header's name stays in the row, hidden
+    colour = name_colour(message.author.id)
+    parts.append(
+        f'<span data-testid="message-author" class="chat-author{hidden}" style="color: {colour}">{author}</span>'
+    )
+    time = _time(message, view)
+    parts.append("" if view.continued else time)
+    parts.append(_actions(message, view, author, time if view.continued else ""))
+    if message.reply_to is not None:
+        parts.append(_quote(message.reply_to, names))
     if message.image is not None:
         parts.append(_image(message, author))
-    if message.text:
-        parts.append(
-            f'<div data-testid="message-text" class="chat-message-text col-span-3">{escape(message.text)}</div>'
-        )
+    parts.append(_body(message, view, names))
+    if message.reactions:
+        parts.append(_reactions(message.id, message.reactions, names))
     parts.append("</div>")
     return "".join(parts)
 
 
-def _command_button(command: str, label: str, title: str, testid: str) -> str:
+def _row_open(message: MessagePublic, view: RowView) -> str:
+    classes = ROW_CLASSES + (" chat-continued" if view.continued else " chat-first")
+    mentioned = ' data-mentioned="true"' if view.mentioned else ""
     return (
-        f'<button type="button" class="chat-action" data-testid="{testid}" commandfor="{COMMAND_TARGET}" '
+        f'<div id="message-{message.id}" class="{classes}" data-testid="message" '
+        f'data-message-id="{message.id}" data-author-id="{message.author.id}"{mentioned}>'
+    )
+
+
+def _time(message: MessagePublic, view: RowView) -> str:
+    local = message.created_at.astimezone(view.timezone)
+    title = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
+    shown = escape(local.strftime("%H:%M") if local.date() == view.today else local.strftime("%b %d, %H:%M"))
+    return f'<time class="chat-time" datetime="{message.created_at.isoformat()}" title="{title}">{shown}</time>'
+
+
+def _actions(message: MessagePublic, view: RowView, author: str, time: str) -> str:
+    """The row's hover toolbar (always shown on touch screens); a grouped row's time lives there."""
+    buttons = [
+        _command_button(f"--reply-{message.id}", "↩", "Reply", "reply-button"),
+        _command_button(f"--react-{message.id}", "☺", "Add a reaction", "react-button"),
+    ]
+    if view.editable:
+        buttons.append(_command_button(f"--edit-{message.id}", "✎", "Edit this message", "edit-message-button"))
+    if view.removable:
+        buttons.append(
+            _command_button(
+                f"--remove-{message.author.id}", "⊘", f"Remove {author} from the room", "remove-author", danger=True
+            )
+        )
+    if view.deletable:
+        buttons.append(
+            _command_button(f"--delete-{message.id}", "✕", "Delete this message", "delete-message", danger=True)
+        )
+    return f'<span class="chat-actions">{time}{"".join(buttons)}</span>'
+
+
+def _command_button(command: str, label: str, title: str, testid: str, *, danger: bool = False) -> str:
+    classes = "chat-action chat-action-danger" if danger else "chat-action"
+    return (
+        f'<button type="button" class="{classes}" data-testid="{testid}" commandfor="{COMMAND_TARGET}" '
         f'command="{command}" title="{title}" aria-label="{title}">{label}</button>'
     )
+
+
+def _body(message: MessagePublic, view: RowView, names: Mapping[int, str]) -> str:
+    """The text as Markdown (mentions highlighted), then "(edited)" with the edit's time."""
+    parts = ['<div class="chat-body col-span-3">']
+    if message.text:
+        mentioned = tuple(names[guest] for guest in message.mentions if guest in names)
+        html = render_markdown(message.text, mentioned)
+        parts.append(f'<div data-testid="message-text" class="chat-message-text">{html}</div>')
+    if message.edited_at is not None:
+        local = message.edited_at.astimezone(view.timezone)
+        title = escape(local.strftime("Edited %Y-%m-%d %H:%M:%S %Z"))
+        parts.append(f'<span data-testid="message-edited" class="chat-edited" title="{title}">(edited)</span>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _quote(quote: ReplyQuote, names: Mapping[int, str]) -> str:
+    """What the message answers; a click shows the original (the list scrolls to it, loading it if needed)."""
+    if quote.deleted:
+        inner = '<span class="chat-quote-text chat-quote-deleted">Original message deleted</span>'
+    else:
+        author = escape(names.get(quote.author.id, quote.author.display_name))
+        first_line = quote.text.strip().split("\n", 1)[0] if quote.text.strip() else ""
+        text = escape(first_line) if first_line else ("Image" if quote.kind == "image" else "")
+        inner = (
+            f'<span class="chat-quote-author" style="color: {name_colour(quote.author.id)}">{author}</span>'
+            f'<span class="chat-quote-text">{text}</span>'
+        )
+    return (
+        f'<button type="button" class="chat-reply-quote col-span-3" data-testid="message-reply-quote" '
+        f'commandfor="{COMMAND_TARGET}" command="--jump-{quote.id}" title="Show the original message">'
+        f'<span class="chat-quote-icon" aria-hidden="true">↪</span>{inner}</button>'
+    )
+
+
+def _reactions(message_id: int, reactions: Iterable[ReactionPublic], names: Mapping[int, str]) -> str:
+    """One chip per emoji: the emoji is drawn by CSS from data-emoji, so the chip's text is its count."""
+    chips = []
+    for reaction in reactions:
+        emoji = escape(reaction.emoji)
+        guests = " ".join(f"g{guest}" for guest in reaction.guest_ids)
+        who = escape(_who(reaction.guest_ids, names))
+        chips.append(
+            f'<button type="button" class="chat-reaction" data-testid="reaction" data-emoji="{emoji}" '
+            f'data-guests=" {guests} " commandfor="{COMMAND_TARGET}" '
+            f'command="--toggle-{message_id}-{emoji_code(reaction.emoji)}" title="{who} reacted with {emoji}" '
+            f'aria-label="{emoji} {reaction.count}: {who}">{reaction.count}</button>'
+        )
+    return f'<div class="chat-reactions col-span-3">{"".join(chips)}</div>'
+
+
+def _who(guest_ids: tuple[int, ...], names: Mapping[int, str]) -> str:
+    known = [names.get(guest, "someone") for guest in guest_ids[:TOOLTIP_NAMES]]
+    others = len(guest_ids) - len(known)
+    if others:
+        return f"{', '.join(known)} and {others} other{'s' if others > 1 else ''}"
+    return known[0] if len(known) == 1 else f"{', '.join(known[:-1])} and {known[-1]}"
+
+
+def _separator(label: str) -> str:
+    return (
+        f'<div class="chat-day-separator" data-testid="day-separator" role="separator">'
+        f"<span>{escape(label)}</span></div>"
+    )
+
+
+_UNREAD_DIVIDER = (
+    '<div class="chat-unread-divider" data-testid="unread-divider" role="separator"><span>New</span></div>'
+)
 
 
 def _image(message: MessagePublic, author: str) -> str:
@@ -83,6 +221,52 @@ def _image(message: MessagePublic, author: str) -> str:
         f'<button type="button" class="chat-lightbox-close" popovertarget="{viewer}" popovertargetaction="hide" '
         f'aria-label="Close">✕</button></div>'
     )
+
+
+# Neighbours: grouping and day separators depend on the row before.
+
+
+def local_day(message: MessagePublic, timezone: ZoneInfo) -> date:
+    return message.created_at.astimezone(timezone).date()
+
+
+def continues(previous: MessagePublic | None, message: MessagePublic, timezone: ZoneInfo) -> bool:
+    """Whether `message` goes under `previous`'s header: same author, within 5 minutes, same local
+    day, and not a reply (a reply shows its quote under a header of its own)."""
+    return (
+        previous is not None
+        and previous.author.id == message.author.id
+        and message.reply_to is None
+        and timedelta(0) <= message.created_at - previous.created_at <= GROUP_WITHIN
+        and local_day(previous, timezone) == local_day(message, timezone)
+    )
+
+
+def day_label(day: date, today: date) -> str:
+    """ "Today", "Yesterday", "Monday, November 30", or with the year when it is not this year's."""
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    label = f"{day:%A}, {day:%B} {day.day}"
+    return label if day.year == today.year else f"{label}, {day.year}"
+
+
+# Reactions in commands
+
+
+def emoji_code(emoji: str) -> str:
+    return "_".join(f"{ord(character):x}" for character in emoji)
+
+
+def emoji_from_code(code: str) -> str | None:
+    """The emoji a command names, or None for anything that is not a well-formed code."""
+    if not EMOJI_CODE.fullmatch(code):
+        return None
+    points = [int(part, 16) for part in code.split("_")]
+    if any(point > 0x10FFFF or 0xD800 <= point <= 0xDFFF or point < 0x20 for point in points):
+        return None
+    return "".join(chr(point) for point in points)
 
 
 def name_colour(guest_id: int) -> str:
