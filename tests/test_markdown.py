@@ -3,11 +3,17 @@
 The HTML is parsed back (html.parser) so that the assertions are about elements and attributes,
 as the browser would see them, not about how the string happens to be spelled."""
 
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chat_ui.room.markdown import is_allowed_link, render_markdown
+from chat_ui.room.message_rows import RowView, continues, day_label, emoji_code, emoji_from_code, render_row
+from models.guest import GuestPublic
+from models.message import MessagePublic, ReactionPublic, ReplyQuote
 
 
 class Elements(HTMLParser):
@@ -217,3 +223,90 @@ def test_rendering_is_cached_per_text_and_names() -> None:
 )
 def test_the_link_policy(url: str, allowed: bool) -> None:
     assert is_allowed_link(url) is allowed
+
+
+# The row around the text (chat_ui/room/message_rows.py): what depends on the day and the row before.
+
+UTC = ZoneInfo("UTC")
+NOON = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+
+def a_message(message_id: int, author: int = 1, *, at: datetime = NOON, **fields: Any) -> MessagePublic:
+    return MessagePublic(
+        id=message_id,
+        room="r",
+        author=GuestPublic(id=author, display_name=f"Author {author}"),
+        kind="text",
+        text=fields.pop("text", f"text {message_id}"),
+        image=None,
+        created_at=at,
+        **fields,
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "label"),
+    [
+        (date(2026, 6, 15), "Today"),
+        (date(2026, 6, 14), "Yesterday"),
+        (date(2026, 6, 8), "Monday, June 8"),
+        (date(2025, 11, 30), "Sunday, November 30, 2025"),
+    ],
+)
+def test_day_labels(day: date, label: str) -> None:
+    assert day_label(day, today=date(2026, 6, 15)) == label
+
+
+def test_messages_group_by_author_within_five_minutes_on_one_day_unless_a_reply() -> None:
+    first = a_message(1)
+    assert continues(first, a_message(2, at=NOON + timedelta(minutes=5)), UTC)
+    assert not continues(first, a_message(2, at=NOON + timedelta(minutes=5, seconds=1)), UTC)
+    assert not continues(first, a_message(2, author=2), UTC)
+    assert not continues(None, first, UTC)
+    quote = ReplyQuote(id=1, author=first.author, kind="text", text="hi")
+    assert not continues(first, a_message(2, reply_to=quote), UTC)
+    late = a_message(1, at=datetime(2026, 6, 15, 23, 58, tzinfo=UTC))
+    after_midnight = a_message(2, at=datetime(2026, 6, 16, 0, 1, tzinfo=UTC))
+    assert not continues(late, after_midnight, UTC)
+    # Midnight is where the reader lives: in New York both are still on the 15th.
+    assert continues(late, after_midnight, ZoneInfo("America/New_York"))
+
+
+def test_a_row_with_everything() -> None:
+    quote = ReplyQuote(id=7, author=GuestPublic(id=2, display_name="Bo <b>"), kind="text", text="first\nsecond")
+    message = a_message(
+        9,
+        text="**hi** @Ada",
+        reply_to=quote,
+        edited_at=NOON + timedelta(minutes=1),
+        mentions=(3,),
+        reactions=(ReactionPublic(emoji="👍", count=2, guest_ids=(3, 4)),),
+    )
+    view = RowView(UTC, date(2026, 6, 15), editable=True, mentioned=True, day="Today", names=((3, "Ada"), (4, "Cy")))
+    page = Elements(render_row(message, view))
+    attrs = {attrs.get("data-testid"): attrs for _, attrs in page.tags if attrs.get("data-testid")}
+    assert attrs["message"]["data-mentioned"] == "true" and attrs["message"]["id"] == "message-9"
+    assert attrs["message-reply-quote"]["command"] == "--jump-7"
+    assert attrs["reaction"]["data-emoji"] == "👍" and attrs["reaction"]["data-guests"] == " g3 g4 "
+    assert (
+        attrs["reaction"]["command"] == "--toggle-9-1f44d"
+        and attrs["reaction"]["title"] == "Ada and Cy reacted with 👍"
+    )
+    assert "Edited 2026-06-15 12:01" in (attrs["message-edited"]["title"] or "")
+    assert {"edit-message-button", "reply-button", "react-button", "day-separator"} <= set(attrs)
+    assert "Bo <b>" in page.text and "first" in page.text and "second" not in page.text  # the quote's first line
+    assert '<span class="chat-mention">@Ada</span>' in render_row(message, view)
+
+
+def test_a_grouped_row_keeps_its_author_hidden_and_a_deleted_quote_says_so() -> None:
+    quote = ReplyQuote(id=7, author=GuestPublic(id=2, display_name="Bo"), kind="text", text="", deleted=True)
+    html = render_row(a_message(9, reply_to=quote), RowView(UTC, date(2026, 6, 15), continued=True))
+    assert 'class="chat-author chat-author-hidden"' in html
+    assert "Original message deleted" in html and "edit-message-button" not in html
+
+
+def test_emoji_codes_round_trip_and_reject_anything_else() -> None:
+    for emoji in ["👍", "❤️", "👩🏽‍💻", "🇫🇷", "1️⃣"]:
+        assert emoji_from_code(emoji_code(emoji)) == emoji
+    for code in ["", "zz", "110000", "d800", "0a", "1f44d-", "1f44d_" * 17]:
+        assert emoji_from_code(code) is None
