@@ -19,6 +19,7 @@ from chat_ui.room.actions import RoomActions
 from chat_ui.room.composer import Composer
 from chat_ui.room.header import RoomHeader
 from chat_ui.room.message_list import MessageList
+from chat_ui.room.typing_indicator import TypingIndicator
 from models.message import MessagePage
 from models.room import RoomState
 from services import rooms
@@ -28,11 +29,13 @@ from services.events import (
     GuestRemoved,
     MessageCreated,
     MessageDeleted,
+    MessageUpdated,
     PresenceChanged,
     Resync,
     RoomDeleted,
     RoomEvent,
     RoomUpdated,
+    TypingStarted,
     room_channel,
 )
 
@@ -42,10 +45,17 @@ RETRY_SECONDS = 2.0
 
 class LiveRoom:
     def __init__(
-        self, frame: PageFrame, actions: RoomActions, *, header: RoomHeader, messages: MessageList, composer: Composer
+        self,
+        frame: PageFrame,
+        actions: RoomActions,
+        *,
+        header: RoomHeader,
+        messages: MessageList,
+        composer: Composer,
+        typing: TypingIndicator,
     ) -> None:
         self._frame, self._actions = frame, actions
-        self._header, self._messages, self._composer = header, messages, composer
+        self._header, self._messages, self._composer, self._typing = header, messages, composer, typing
         self._waiting: list[RoomEvent] | None = []  # None once the history is shown
         self._room_updates = 0  # room.updated events applied, so that a slower reload never undoes one
         self.unread_after: int | None = None  # U3: the reader's last read message, for the unread divider
@@ -58,7 +68,9 @@ class LiveRoom:
         client = ui_context.client
         await client.connected(timeout=15)
         self._messages.timezone = await browser_timezone()
-        self._messages.show_page(await first_page(self._actions.load_page))
+        self._messages.reader_id = self._actions.me
+        await self.load_members()  # before the rows: they highlight the members' names
+        self._messages.show_page(await first_page(self._actions.load_page), unread_after=self.unread_after)  # U3
         waiting, self._waiting = self._waiting or [], None
         for event in waiting:
             self._apply(event)
@@ -77,13 +89,23 @@ class LiveRoom:
     def _apply(self, event: RoomEvent) -> None:
         me, room = self._actions.me, self._actions.room
         if isinstance(event, MessageCreated):
+            self._typing.stop(event.message.author.id)  # what they were typing has arrived
+            self._actions.note_message(event.message)
             self._messages.add(event.message, own=event.message.author.id == me)
+        elif isinstance(event, MessageUpdated):
+            self._messages.update(event.message)
+        elif isinstance(event, TypingStarted):
+            self._typing.show(event.guest)
         elif isinstance(event, MessageDeleted):
+            self._actions.note_deleted(event.message_id)
+            self._composer.message_gone(event.message_id)
             self._messages.remove(event.message_id)
         elif isinstance(event, PresenceChanged):  # U3
             self._header.presence.show(event.online)
         elif isinstance(event, RoomUpdated):
             self._room_updates += 1
+            if event.room.member_count != room.member_count:  # someone joined or left: new @ suggestions
+                background_tasks.create(self.load_members(), name="load members", context=self._messages.container)
             self._show_room(event.room)
         elif isinstance(event, Resync):
             background_tasks.create(self.catch_up(), name="catch up after a bus gap", context=self._messages.container)
@@ -104,6 +126,12 @@ class LiveRoom:
         if self._room_updates == updates_before:  # else a newer room.updated arrived during the read
             self._show_room(current)
         await self._messages.catch_up()
+
+    async def load_members(self) -> None:
+        """The room's members: the composer suggests them after @, the rows highlight their names."""
+        members = await self._actions.room_members()
+        self._composer.set_members(members)
+        self._messages.set_names(members)
 
     def _show_room(self, room: RoomState) -> None:
         self._actions.room = room

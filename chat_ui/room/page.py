@@ -12,8 +12,11 @@ from chat_ui.room.header import RoomHeader
 from chat_ui.room.live import LiveRoom
 from chat_ui.room.message_list import MessageList
 from chat_ui.room.presence_panel import track_presence  # U3
+from chat_ui.room.reaction_picker import ReactionPicker
 from chat_ui.room.sidebar import RoomSidebar  # U3
-from services import rooms, unread  # U3: unread
+from chat_ui.room.typing_indicator import TypingIndicator
+from models.room import RoomState
+from services import reactions, rooms, unread  # U3: unread
 from services.errors import NotFound
 
 
@@ -33,13 +36,9 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
         header = RoomHeader(room, owner=actions.is_owner, on_leave=actions.leave, on_lock=actions.set_locked)
         messages = MessageList(load=actions.load_page, room_name=room.name, actions=actions.row_actions())
-        composer = Composer(
-            on_send=actions.send_text,
-            on_image=actions.send_image,
-            max_upload_bytes=frame.context.app.settings.max_upload_bytes,
-        )
-        composer.set_locked(room.locked)
-    live = LiveRoom(frame, actions, header=header, messages=messages, composer=composer)
+        typing = TypingIndicator(me=actions.me)
+        composer = _composer(frame, room, actions)
+    live = LiveRoom(frame, actions, header=header, messages=messages, composer=composer, typing=typing)
     # U3: the unread divider where the visitor stopped reading; reading to the bottom marks read.
     live.unread_after = await frame.context.db.run_read(
         unread.read_position, room_slug=room.slug, guest_id=frame.guest.id
@@ -49,6 +48,24 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     await live.open()
     await track_presence(frame, room.slug, header.presence)  # U3: who has the room open
     await my_rooms.open()  # U3
+
+
+def _composer(frame: PageFrame, room: RoomState, actions: RoomActions) -> Composer:
+    """The composer, and the reaction picker; both answer intents from the rows too (edit, reply,
+    react), so the actions hold them."""
+    composer = Composer(
+        me=actions.me,
+        on_send=actions.send_text,
+        on_image=actions.send_image,
+        on_edit=actions.edit_message,
+        on_edit_last=actions.edit_last,
+        on_typing=actions.announce_typing,
+        max_upload_bytes=frame.context.app.settings.max_upload_bytes,
+    )
+    composer.set_locked(room.locked)
+    actions.composer = composer
+    actions.picker = ReactionPicker(emoji=reactions.COMMON_REACTIONS, on_pick=actions.add_reaction)
+    return composer
 
 
 def _not_found(slug: str) -> None:

@@ -16,11 +16,11 @@ class ReactionPicker:
     def __init__(self, *, emoji: Iterable[str], on_pick: Callable[[int, str], Awaitable[bool]]) -> None:
         self._on_pick = on_pick
         self._message_id: int | None = None
-        with ui.dialog() as self._dialog, ui.card().classes("p-3 gap-2 w-[19rem] max-w-[92vw]"):
+        with ui.dialog() as self._dialog, ui.card().classes("p-3 gap-2 w-[21rem] max-w-[94vw]"):
             self._dialog.props("data-testid=reaction-picker-dialog")
             with ui.column().classes("w-full gap-2").props("data-testid=reaction-picker").mark("reaction-picker"):
                 ui.label("Add a reaction").classes("text-sm font-semibold chat-muted")
-                with ui.row().classes("w-full gap-1 justify-between"):
+                with ui.element("div").classes("w-full grid grid-cols-8 gap-0.5"):
                     for each in emoji:
                         self._emoji_button(each)
                 self._input = (
@@ -32,8 +32,9 @@ class ReactionPicker:
                 )
 
     def _emoji_button(self, emoji: str) -> None:
-        button = ui.button(emoji, on_click=lambda: self._pick(emoji)).props("flat dense no-caps")
-        button.classes("text-2xl min-w-0 px-1")
+        # No colour: an emoji drawn from a monochrome font takes the text's, not the brand's.
+        button = ui.button(emoji, on_click=lambda: self._pick(emoji), color=None).props("flat dense no-caps")
+        button.classes("text-2xl min-w-0 px-0")
         # Set directly: an emoji is no token for the props parser.
         button.props["data-emoji"] = emoji
         button.props["aria-label"] = f"React with {emoji}"
