@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 
 from nicegui import background_tasks, ui
+from nicegui import context as ui_context
 
 from chat_ui.page_frame import PageFrame
 from models.message import MessagePublic
@@ -49,6 +50,7 @@ class MyRooms:
 
     def __init__(self, frame: PageFrame, *, title: str, current: str | None = None) -> None:
         self._frame, self._me, self._current = frame, frame.guest.id, current
+        self._client = ui_context.client
         self._title = title
         self.rooms: list[RoomState] = []
         self._unread: dict[str, int] = {}
@@ -97,10 +99,14 @@ class MyRooms:
         (MessageList.on_read): written with the next batch of read marks, shown at once."""
         if self._current is None or message_id <= self._read_here:
             return
+        if not self._client.has_socket_connection:  # a page left behind (reconnect grace) reads nothing
+            return
         self._read_here = message_id
+        # Noted even before the rooms are loaded (the history shows first); a non-member's mark is
+        # dropped when the batch is written.
+        self._frame.context.app.read_marks.note(self._me, self._current, message_id)
         if not self.is_member(self._current):
             return
-        self._frame.context.app.read_marks.note(self._me, self._current, message_id)
         self._arrived_here = [i for i in self._arrived_here if i > message_id]
         self._unread[self._current] = len(self._arrived_here)
         self._changed()
