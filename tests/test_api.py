@@ -24,8 +24,14 @@ ROOM_KEYS = {
     "created_at",
     "member_count",
     "last_message_at",
+    "unread",  # CONTRACT §6
 }
-MESSAGE_KEYS = {"id", "room", "author", "kind", "text", "image", "created_at"}
+MESSAGE_KEYS = {"id", "room", "author", "kind", "text", "image", "created_at"} | {
+    "edited_at",  # CONTRACT §6
+    "reply_to",
+    "reactions",
+    "mentions",
+}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
 
 
