@@ -268,6 +268,7 @@ def test_typing_shows_in_the_other_browser_until_the_message_arrives_or_it_stops
     indicator = bob.get_by_test_id("typing-indicator")
     expect(indicator).to_have_text(f"{name} is typing…", timeout=LIVE)
     expect(alice.get_by_test_id("typing-indicator")).not_to_contain_text("typing")  # never the reader's own
+    screenshot(bob, "typing-desktop")
     field.type("re")
     field.press("Enter")
     expect(row(bob, "hello there")).to_be_visible(timeout=LIVE)
