@@ -136,7 +136,7 @@ class MessageList:
         self._read_up_to = 0  # the newest id the reader has had in view at the bottom
         self._mounts = 0  # scrollers mounted so far (see _scroll_to_bottom)
         self._watchers: tuple[_EdgeWatcher, ...] = ()
-        self._names: dict[int, str] = {}  # the room's members' display names (set_names)
+        self._names: dict[int, str] = {}  # display names by guest id: members (set_names) and authors seen
         self._divider_id: int | None = None  # the first unread message when the page opened
         self._reader_id = 0
         self.timezone = ZoneInfo("UTC")
@@ -188,12 +188,13 @@ class MessageList:
         self._render_all()
 
     def set_names(self, names: Mapping[int, str] | Iterable[GuestPublic]) -> None:
-        """The room's members' current display names (by guest id), for mentions, reaction
-        tooltips and authors; only rows that show a name that changed are rendered again."""
+        """Current display names by guest id (the room's members), for mentions, reaction tooltips,
+        authors and quotes. Names learnt from messages are kept (a reactor need not be a member);
+        only rows that show a name that changed are rendered again."""
         fresh = dict(names) if isinstance(names, Mapping) else _names_of(names)
-        changed = {guest for guest in fresh.keys() | self._names.keys() if fresh.get(guest) != self._names.get(guest)}
-        self._names = fresh
+        changed = {guest for guest, name in fresh.items() if self._names.get(guest) != name}
         if changed:
+            self._names.update(fresh)
             self._render_where(lambda message: not changed.isdisjoint(_shown_guests(message)))
 
     def show_page(self, page: MessagePage, *, unread_after: int | None = None) -> None:
@@ -600,10 +601,10 @@ class MessageList:
                 self._render(chunk)
 
     def _learn_name(self, message: MessagePublic) -> None:
-        """A message carries its author's current name: newer than a list of names read earlier."""
-        known = self._names.get(message.author.id)
-        if known is not None and known != message.author.display_name:
-            self.set_names({**self._names, message.author.id: message.author.display_name})
+        """A message carries its author's current name: newer than a list of names read earlier,
+        and the only one known of a guest who is not a member."""
+        if self._names.get(message.author.id) != message.author.display_name:
+            self.set_names({message.author.id: message.author.display_name})
 
     def _trim_oldest(self) -> None:
         """Whole chunks go, so that the chunks that stay are not sent again (the last message that
