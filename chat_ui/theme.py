@@ -90,6 +90,27 @@ body.body--dark .chat-reply-quote { color: #cbd5e1; border-left-color: #4f46e5; 
 .chat-reaction:hover { border-color: #a5b4fc; }
 body.body--dark .chat-reaction { background: #1f2937; border-color: #374151; color: #cbd5e1; }
 .chat-edited { font-size: .7rem; color: #94a3b8; cursor: default; }
+/* Message text is Markdown (chat_ui/room/markdown.py): line breaks come as <br>, so white-space is
+   normal; code blocks keep theirs and scroll sideways instead of widening the page. "(edited)"
+   follows the text on its line when it fits. */
+.chat-body { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: .375rem; min-width: 0; }
+.chat-message-text { overflow-wrap: anywhere; font-size: 15px; line-height: 1.375; min-width: 0; max-width: 100%; }
+.chat-message-text p { margin: 0; }
+.chat-message-text > * + * { margin-top: .375rem; }
+.chat-message-text code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em;
+  padding: .1rem .3rem; border-radius: .25rem; background: rgba(100, 116, 139, .14); }
+.chat-message-text pre { margin: .25rem 0; padding: .5rem .75rem; border-radius: .5rem; overflow-x: auto;
+  max-width: 100%; white-space: pre; background: #f1f5f9; border: 1px solid #e2e8f0; }
+.chat-message-text pre code { padding: 0; background: none; font-size: .85rem; overflow-wrap: normal; }
+body.body--dark .chat-message-text pre { background: #0b1120; border-color: #1f2937; }
+.chat-message-text blockquote { margin: .125rem 0; padding-left: .75rem; border-left: 3px solid #cbd5e1;
+  color: #475569; }
+body.body--dark .chat-message-text blockquote { border-left-color: #475569; color: #94a3b8; }
+.chat-message-text ul, .chat-message-text ol { margin: .125rem 0; padding-left: 1.5rem; }
+.chat-message-text ul { list-style: disc; }
+.chat-message-text ol { list-style: decimal; }
+.chat-message-text a { color: #4f46e5; text-decoration: underline; text-underline-offset: 2px; }
+body.body--dark .chat-message-text a { color: #a5b4fc; }
 /* A grouped row keeps its author's name, hidden: the group's first row shows it. */
 .chat-author-hidden { display: none; }
 .chat-author { font-weight: 600; font-size: 0.875rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chat_ui.room.markdown import is_allowed_link, render_markdown
+from chat_ui.room.markdown import is_allowed_link, plain_text, render_markdown
 from chat_ui.room.message_rows import RowView, continues, day_label, emoji_code, emoji_from_code, render_row
 from models.guest import GuestPublic
 from models.message import MessagePublic, ReactionPublic, ReplyQuote
@@ -310,3 +310,15 @@ def test_emoji_codes_round_trip_and_reject_anything_else() -> None:
         assert emoji_from_code(emoji_code(emoji)) == emoji
     for code in ["", "zz", "110000", "d800", "0a", "1f44d-", "1f44d_" * 17]:
         assert emoji_from_code(code) is None
+
+
+def test_a_quote_reads_as_plain_text_with_markup_still_literal() -> None:
+    assert plain_text("the **new** `build` at https://example.com/?a=1&b=2") == (
+        "the new build at https://example.com/?a=1&b=2"
+    )
+    assert plain_text("<b>x</b> &amp; y") == "<b>x</b> & y"  # html stays text, escaped again by the row
+    html = render_row(
+        a_message(2, reply_to=ReplyQuote(id=1, author=GuestPublic(id=1, display_name="A"), kind="text", text="<b>x")),
+        RowView(UTC, date(2026, 6, 15)),
+    )
+    assert "&lt;b&gt;x" in html and "<b>" not in html

@@ -21,7 +21,7 @@ Rendering is pure and cached: every viewer in a process shares the HTML of one m
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from html import escape
+from html import escape, unescape
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -32,6 +32,7 @@ from markdown_it.utils import EnvType, OptionsDict
 ALLOWED_SCHEMES = ("http", "https", "mailto")
 SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 LINK_REL = "noopener noreferrer nofollow"
+TAG = re.compile(r"<[^>]*>")  # only ever applied to markdown-it's output, where text is escaped
 # Block and inline rules a chat message does without (see the module's docstring for why).
 DISABLED_RULES = ["image", "heading", "lheading", "hr", "table", "code", "reference", "html_block", "html_inline"]
 
@@ -45,6 +46,13 @@ def render_markdown(text: str, mentioned_names: Sequence[str] = ()) -> str:
 @lru_cache(maxsize=8192)
 def _render(text: str, mentioned_names: tuple[str, ...]) -> str:
     return _PARSER.render(text, {"mentions": mentioned_names}).strip()
+
+
+@lru_cache(maxsize=4096)
+def plain_text(text: str) -> str:
+    """What the Markdown of `text` reads as, without its markup (for a reply's one-line quote):
+    our own escaped HTML with its tags dropped, then unescaped, so `**new**` reads `new`."""
+    return unescape(TAG.sub("", _PARSER.render(text))).strip()
 
 
 def is_allowed_link(url: str) -> bool:

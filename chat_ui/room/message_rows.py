@@ -24,7 +24,7 @@ from functools import lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
 
-from chat_ui.room.markdown import render_markdown
+from chat_ui.room.markdown import plain_text, render_markdown
 from models.message import MessagePublic, ReactionPublic, ReplyQuote
 
 NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777", "#7c3aed", "#2563eb")
@@ -158,6 +158,7 @@ def _quote(quote: ReplyQuote, names: Mapping[int, str]) -> str:
     else:
         author = escape(names.get(quote.author.id, quote.author.display_name))
         first_line = quote.text.strip().split("\n", 1)[0] if quote.text.strip() else ""
+        first_line = plain_text(first_line) or first_line  # "**new**" reads "new"; a lone "#" stays
         text = escape(first_line) if first_line else ("Image" if quote.kind == "image" else "")
         inner = (
             f'<span class="chat-quote-author" style="color: {name_colour(quote.author.id)}">{author}</span>'
