@@ -27,8 +27,11 @@ body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", 
 /* A row's buttons float at its top right on hover (and on keyboard focus); on touch screens, which
    cannot hover, they stay in the row's flow, always visible. */
 .chat-row { position: relative; }
-.chat-row.chat-first { padding-top: .375rem; padding-bottom: .125rem; margin-top: .25rem; }
-.chat-row.chat-continued { padding-top: .125rem; padding-bottom: .125rem; }
+/* Both kinds of row start alike: the row above a window's first row becomes known only when an older
+   page loads, and a row whose top moved then would push the reader's place. The header's own line
+   carries the space above a group. */
+.chat-row { padding-top: .125rem; padding-bottom: .125rem; }
+.chat-row.chat-first > .chat-author, .chat-row.chat-first > .chat-time { padding-top: .625rem; }
 .chat-actions { position: absolute; top: -.6rem; right: .75rem; z-index: 2; display: flex; align-items: center;
   gap: 1px; padding: 1px; border-radius: .5rem; background: #ffffff; border: 1px solid #e2e8f0;
   box-shadow: 0 1px 3px rgba(15, 23, 42, .12); opacity: 0; }
