@@ -86,12 +86,16 @@ async def test_a_taken_room_name_is_refused_inline(users: UserFactory) -> None:
 ROW = re.compile(r'data-message-id="(\d+)"(?:(?!data-message-id).)*?data-testid="message-text"[^>]*>(.*?)</div>', re.S)
 
 
+TAG = re.compile(r"<[^>]*>")  # user markup is escaped (&lt;b&gt;), so every real tag is the renderer's
+
+
 def shown_texts(user: User) -> list[str]:
-    """The texts of the rendered messages, oldest first. Rows are HTML inside chunk elements, with
-    user text escaped, so unescaping it must give back exactly what was sent."""
+    """The texts of the rendered messages, oldest first. Rows are HTML inside chunk elements: the
+    Markdown's own tags (<p>, <br>) dropped and user text unescaped, what was sent must come back."""
     with user:
         html = "".join(chunk.props["innerHTML"] for chunk in ElementFilter(marker="message-chunk", local_scope=False))
-    return [unescape(text) for _, text in sorted((int(id_), text) for id_, text in ROW.findall(html))]
+    rows = sorted((int(id_), text) for id_, text in ROW.findall(html))
+    return [unescape(TAG.sub("", text)).strip() for _, text in rows]
 
 
 async def should_show(user: User, expected: list[str]) -> None:
