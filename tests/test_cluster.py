@@ -1,97 +1,27 @@
 """Two app processes sharing PostgreSQL, Redis and a media folder, as in production.
 
-The Redis server is the test's own, so that it can be stopped and started again without
-disturbing other tests; the PostgreSQL database is the test's own for the same reason.
+The Redis server is the module's own, so that it can be stopped and started again without
+disturbing other tests; the PostgreSQL database is the module's own for the same reason
+(the fixtures: tests/cluster_support.py).
 """
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
-import pytest
 import redis
 from PIL import Image
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from tests.pages import Api, PageOpener, message_texts, open_room, page_opener, send
-from tests.support import (
-    POSTGRES_ADMIN_DSN,
-    AppProcess,
-    PrivateRedis,
-    create_postgres_database,
-    drop_postgres_database,
-    private_redis_server,
-    running_app,
-    unique,
-    wait_until,
-)
+from tests.cluster_support import ADMIN_TOKEN, Cluster
+from tests.pages import Api, PageOpener, message_texts, open_room, send
+from tests.support import POSTGRES_ADMIN_DSN, AppProcess, unique, wait_until
 
 WITHIN_A_SECOND = 1_000  # ms: CONTRACT section 3, across instances too
 HEALTH_RECOVERY = 2.0  # s from Redis answering again to /healthz saying so on every instance
-ADMIN_TOKEN = "cluster-admin-token-0123456789"
 
-
-@dataclass
-class Cluster:
-    one: AppProcess
-    two: AppProcess
-    redis: PrivateRedis
-    database_url: str
-    prefix: str
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    base = tmp_path_factory.mktemp("cluster")
-    (base / "redis").mkdir()
-    database_url = create_postgres_database()
-    prefix = unique("cluster")
-    try:
-        with private_redis_server(base / "redis") as redis_server:
-            shared = {
-                "CHAT_DATABASE_URL": database_url,
-                "CHAT_REDIS_URL": redis_server.url,
-                "CHAT_REDIS_PREFIX": prefix,
-                "CHAT_STORAGE_SECRET": "one-secret-for-every-instance",
-                "CHAT_MEDIA_DIR": str(base / "media"),
-                "CHAT_ADMIN_TOKEN": ADMIN_TOKEN,
-            }
-            with (
-                running_app(base / "one", CHAT_DATA_DIR=str(base / "one"), **shared) as one,
-                running_app(base / "two", CHAT_DATA_DIR=str(base / "two"), **shared) as two,
-            ):
-                yield Cluster(one, two, redis_server, database_url, prefix)
-    finally:
-        drop_postgres_database(database_url)
-
-
-@pytest.fixture
-def on_one(browser: Browser, cluster: Cluster) -> Iterator[PageOpener]:
-    with page_opener(browser, cluster.one.url) as open_page:
-        yield open_page
-
-
-@pytest.fixture
-def on_two(browser: Browser, cluster: Cluster) -> Iterator[PageOpener]:
-    with page_opener(browser, cluster.two.url) as open_page:
-        yield open_page
-
-
-@pytest.fixture
-def api_one(cluster: Cluster) -> Iterator[Api]:
-    api = Api(cluster.one.url, "Script on one")
-    yield api
-    api.close()
-
-
-@pytest.fixture
-def api_two(cluster: Cluster) -> Iterator[Api]:
-    api = Api(cluster.two.url, "Script on two")
-    yield api
-    api.close()
+pytest_plugins = ("tests.cluster_support",)  # the cluster, on_one/on_two and api_one/api_two fixtures
 
 
 def test_browsers_on_two_instances_chat_live(on_one: PageOpener, on_two: PageOpener, api_one: Api) -> None:
