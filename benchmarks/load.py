@@ -22,6 +22,7 @@ import websockets
 
 CLIENT_ID = re.compile(r"'client_id': '([0-9a-f-]+)'")
 MARKER = re.compile(r"bench#(\d+)#")
+TYPING = re.compile(r"(is|are) typing")  # the room's typing indicator changing its text (#14)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Viewer:
     task: asyncio.Task[None] | None = None
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     error: str | None = None
+    typing_frames: int = 0  # frames naming someone typing: benchmarks/conversation.py
 
     async def run(self, base_url: str, path: str) -> None:
         try:
@@ -68,6 +70,8 @@ class Viewer:
                     now = time.perf_counter()
                     for marker in MARKER.finditer(frame):
                         self.arrivals.setdefault(int(marker.group(1)), now)
+                    if TYPING.search(frame):
+                        self.typing_frames += 1
         except asyncio.CancelledError:
             raise
         except Exception as error:  # a viewer that fails is counted, not fatal to the run

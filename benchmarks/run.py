@@ -12,6 +12,8 @@ Scenarios (see docs/PERFORMANCE.md for the targets and the last figures):
 - idle: 1,000 viewers over 20 rooms of 50 messages each; server memory per viewer.
 - churn: 150 viewers open a room and leave, 12 times; the server's memory after each round.
 - history: benchmarks/history.py, pages of 50 at 1,000,000 messages on PostgreSQL and SQLite.
+- typing: benchmarks/conversation.py, the live run at 200 viewers (or --viewers) without and with
+  10 people typing (#14); not part of "everything", run it with --only typing.
 Results go to benchmarks/results.json and the plot to docs/performance.png.
 """
 
@@ -285,7 +287,7 @@ def plot(results: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["live", "reference", "idle", "churn", "history"], action="append")
+    parser.add_argument("--only", choices=["live", "reference", "idle", "churn", "history", "typing"], action="append")
     parser.add_argument("--viewers", type=int, action="append", help="viewer counts for 'live' (default 50 100 200)")
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=10.0)
@@ -313,6 +315,11 @@ def main() -> None:
         if "history" in chosen:
             print("history", flush=True)
             results["history"] = history(args.messages)
+        if "typing" in chosen:
+            from benchmarks.conversation import typing  # imports this module: not at the top
+
+            print("typing and presence", flush=True)
+            results["typing"] = typing(workdir, args.viewers or [200], args.rate, args.duration)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     plot(results)
     print(f"\nwrote {RESULTS.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
