@@ -75,17 +75,6 @@ def create_room(*, session: Session, owner_id: int, name: str, description: str 
     return state
 
 
-def list_rooms(*, session: Session) -> list[RoomState]:
-    """Public rooms, most recent activity first."""
-    member_count = select(func.count()).where(Membership.room_id == Room.id).correlate(Room).scalar_subquery()
-    rows = session.exec(
-        select(Room, member_count)
-        .where(col(Room.is_private).is_(False))
-        .order_by(col(Room.last_activity_at).desc(), col(Room.id).desc())
-    ).all()
-    return [_state(room, member_count=count) for room, count in rows]
-
-
 def rooms_of(session: Session, *, guest_id: int) -> list[RoomState]:
     """The rooms a guest belongs to, private ones too, most recent activity first."""
     member_count = select(func.count()).where(Membership.room_id == Room.id).correlate(Room).scalar_subquery()

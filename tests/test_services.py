@@ -92,10 +92,10 @@ def test_rooms_are_listed_by_latest_activity(session: Session) -> None:
     owner = make_guest(session)
     for name in ("First", "Second", "Third"):
         make_room(session, owner, name)
-    assert [room.name for room in rooms.list_rooms(session=session)] == ["Third", "Second", "First"]
+    assert [room.name for room in rooms.page_rooms(session=session).rooms] == ["Third", "Second", "First"]
     messages.send_message(session=session, room_slug="first", author_id=owner, text="bump")
     session.commit()
-    listed = rooms.list_rooms(session=session)
+    listed = rooms.page_rooms(session=session).rooms
     assert [room.name for room in listed] == ["First", "Third", "Second"]
     assert listed[0].last_message_at is not None and listed[1].last_message_at is None
 
@@ -258,7 +258,7 @@ async def test_a_change_that_rolls_back_publishes_nothing_it_had_queued(db: Data
         with pytest.raises(InvalidInput):
             await db.run(create_and_post)
         assert await nothing_arrives(subscription)
-    assert await db.run(rooms.list_rooms) == []
+    assert (await db.run(rooms.page_rooms)).rooms == []
 
 
 async def test_a_committed_change_is_announced_once_even_when_a_step_after_the_commit_fails(
@@ -288,7 +288,7 @@ def test_a_synchronous_transaction_refuses_a_change_it_could_not_announce(db: Da
     owner = db.transaction(guests.create_guest, display_name="Ada").id  # no event: allowed
     with pytest.raises(RuntimeError, match=r"Database\.run"):
         db.transaction(rooms.create_room, owner_id=owner, name="Unannounced")
-    assert db.transaction(rooms.list_rooms) == []  # refused before the commit
+    assert db.transaction(rooms.page_rooms).rooms == []  # refused before the commit
 
 
 async def test_room_list_subscribers_hear_of_new_rooms_and_joins(db: Database, bus: EventBus) -> None:
