@@ -12,8 +12,10 @@ PYTEST_DONT_REWRITE: the test modules import Cluster from here before pytest loa
 too late for assertion rewriting (which it would warn about); nothing here asserts.
 """
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
@@ -41,29 +43,49 @@ class Cluster:
     prefix: str
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    base = tmp_path_factory.mktemp("cluster")
+@dataclass
+class Deployment:
+    """What the instances of one deployment share; `settings` starts an instance of it."""
+
+    database_url: str
+    redis: PrivateRedis
+    settings: dict[str, str]
+    base: Path
+
+
+@contextlib.contextmanager
+def deployment(base: Path, name: str, **settings: str) -> Iterator[Deployment]:
+    """A PostgreSQL database, a Redis server and a media folder of their own, and the settings
+    that make instances share them (plus `settings`); everything goes again at the end."""
     (base / "redis").mkdir()
     database_url = create_postgres_database()
-    prefix = unique("cluster")
     try:
         with private_redis_server(base / "redis") as redis_server:
             shared = {
                 "CHAT_DATABASE_URL": database_url,
                 "CHAT_REDIS_URL": redis_server.url,
-                "CHAT_REDIS_PREFIX": prefix,
+                "CHAT_REDIS_PREFIX": unique(name),
                 "CHAT_STORAGE_SECRET": "one-secret-for-every-instance",
                 "CHAT_MEDIA_DIR": str(base / "media"),
-                "CHAT_ADMIN_TOKEN": ADMIN_TOKEN,
+                **settings,
             }
-            with (
-                running_app(base / "one", CHAT_DATA_DIR=str(base / "one"), **shared) as one,
-                running_app(base / "two", CHAT_DATA_DIR=str(base / "two"), **shared) as two,
-            ):
-                yield Cluster(one, two, redis_server, database_url, prefix)
+            yield Deployment(database_url, redis_server, shared, base)
     finally:
         drop_postgres_database(database_url)
+
+
+def start_instance(shared: Deployment, name: str) -> contextlib.AbstractContextManager[AppProcess]:
+    return running_app(shared.base / name, CHAT_DATA_DIR=str(shared.base / name), **shared.settings)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with (
+        deployment(tmp_path_factory.mktemp("cluster"), "cluster", CHAT_ADMIN_TOKEN=ADMIN_TOKEN) as shared,
+        start_instance(shared, "one") as one,
+        start_instance(shared, "two") as two,
+    ):
+        yield Cluster(one, two, shared.redis, shared.database_url, shared.settings["CHAT_REDIS_PREFIX"])
 
 
 @pytest.fixture

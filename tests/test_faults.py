@@ -11,22 +11,17 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.cluster_support import Deployment, deployment, start_instance
 from tests.pages import Api, PageOpener, message_texts, open_room, page_opener
 from tests.support import (
     POSTGRES_ADMIN_DSN,
     AppProcess,
-    PrivateRedis,
-    create_postgres_database,
-    drop_postgres_database,
-    private_redis_server,
-    running_app,
     unique,
     wait_until,
 )
@@ -37,52 +32,23 @@ STEADY = 8  # accepted posts per poster before the fault, and again after it
 CATCH_UP = 20  # s for views to show what was accepted
 
 
-@dataclass
-class Shared:
-    """What instances of one deployment share; `settings` starts another instance of it."""
-
-    database_url: str
-    redis: PrivateRedis
-    settings: dict[str, str]
-    base: Path
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    # The posters are scripts on one address, posting faster than any person would.
+    limits_off = {"CHAT_RATE_LIMIT": "off", "CHAT_ADDRESS_RATE_LIMIT": "off", "CHAT_GUEST_RATE_LIMIT": "off"}
+    with deployment(tmp_path_factory.mktemp("faults"), "faults", **limits_off) as shared:
+        yield shared
 
 
 @dataclass
 class Pair:
-    shared: Shared
+    shared: Deployment
     one: AppProcess
     two: AppProcess
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
-    base = tmp_path_factory.mktemp("faults")
-    (base / "redis").mkdir()
-    database_url = create_postgres_database()
-    try:
-        with private_redis_server(base / "redis") as redis_server:
-            settings = {
-                "CHAT_DATABASE_URL": database_url,
-                "CHAT_REDIS_URL": redis_server.url,
-                "CHAT_REDIS_PREFIX": unique("faults"),
-                "CHAT_STORAGE_SECRET": "one-secret-for-every-instance",
-                "CHAT_MEDIA_DIR": str(base / "media"),
-                # The posters are scripts on one address, posting faster than any person would.
-                "CHAT_RATE_LIMIT": "off",
-                "CHAT_ADDRESS_RATE_LIMIT": "off",
-                "CHAT_GUEST_RATE_LIMIT": "off",
-            }
-            yield Shared(database_url, redis_server, settings, base)
-    finally:
-        drop_postgres_database(database_url)
-
-
-def start_instance(shared: Shared, name: str) -> contextlib.AbstractContextManager[AppProcess]:
-    return running_app(shared.base / name, CHAT_DATA_DIR=str(shared.base / name), **shared.settings)
-
-
-@pytest.fixture(scope="module")
-def pair(shared: Shared) -> Iterator[Pair]:
+def pair(shared: Deployment) -> Iterator[Pair]:
     with start_instance(shared, "one") as one, start_instance(shared, "two") as two:
         yield Pair(shared, one, two)
 
