@@ -8,6 +8,16 @@ BRAND = "#4f46e5"  # indigo-600
 # Quasar switches dark mode with body.body--dark, so light and dark surfaces are written as CSS here
 # rather than with Tailwind's dark: variants, which follow a different switch.
 CSS = """
+/* The presence list (chat_ui/room/presence_panel.py): HTML shared by every view; "you" is shown by
+   one rule per page. */
+.chat-presence-item { display: flex; align-items: center; gap: 0.75rem; padding: 0.375rem 1rem; }
+.chat-presence-avatar { display: inline-flex; align-items: center; justify-content: center; flex-shrink: 0;
+  width: 28px; height: 28px; border-radius: 9999px; background: #4f46e5; color: #fff; font-size: 0.75rem; }
+.chat-presence-name { flex: 1; min-width: 0; font-size: 0.875rem; overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; }
+.chat-presence-you { display: none; font-size: 0.75rem; color: #64748b; }
+body.body--dark .chat-presence-you { color: #94a3b8; }
+.chat-presence-dot { width: 0.5rem; height: 0.5rem; border-radius: 9999px; background: #10b981; flex-shrink: 0; }
 body { background: #f8fafc; }
 body.body--dark { background: #0b1120; }
 .chat-surface { background: #ffffff; color: #0f172a; }

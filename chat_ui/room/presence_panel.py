@@ -10,7 +10,10 @@ navigated away); the presence service (services/presence.py) publishes PresenceC
 the room's channel, which LiveRoom hands to `PresencePanel.show`.
 """
 
+import asyncio
 import itertools
+from functools import lru_cache
+from html import escape
 
 from nicegui import context as ui_context
 from nicegui import ui
@@ -19,14 +22,13 @@ from chat_ui.page_frame import PageFrame
 from models.guest import GuestPublic
 
 _panel_ids = itertools.count(1)
+UPDATE_INTERVAL = 1.0  # seconds: the most often a view redraws the list
 
 
 class PresencePanel:
     """Built inside the header row: the chip where it is created, the popover beside it."""
 
     def __init__(self) -> None:
-        self.reader_id: int | None = None  # shown as "you"; set by track_presence
-        self._online: list[GuestPublic] = []
         panel_id = f"presence-panel-{next(_panel_ids)}"
         with (
             ui.element("button")
@@ -50,43 +52,59 @@ class PresencePanel:
             )
         ):
             ui.label("In this room now").classes("text-xs font-semibold uppercase tracking-wide chat-muted px-4 pt-3")
-            self._list = ui.column().classes("w-full gap-0 py-2").props("data-testid=presence-list")
+            self._list = ui.html("", sanitize=False).classes("w-full py-2").props("data-testid=presence-list")
             self._list.mark("presence-list")
-        self.show([])
+        self._latest: list[GuestPublic] | None = None
+        self._cooling_down = False
+        self._count.set_text("")
 
     def show(self, online: list[GuestPublic]) -> None:
-        """Replace the list (PresenceChanged carries the whole of it)."""
-        self._online = sorted(online, key=lambda guest: (guest.id != self.reader_id, guest.display_name.casefold()))
-        self._count.set_text(f"{len(online)} online")
-        self._list.clear()
-        with self._list:
-            for guest in self._online:
-                self._item(guest)
-            if not self._online:
-                ui.label("Nobody else is here right now.").classes("text-sm chat-muted px-4 py-1")
+        """Replace the list (PresenceChanged carries the whole of it). While a room fills up, every
+        arrival changes the list in every view: a view applies at most one change a second, the
+        latest, so that N arrivals cost each view a few updates, not N."""
+        self._latest = online
+        if self._cooling_down:
+            return
+        self._apply()
 
-    def _item(self, guest: GuestPublic) -> None:
-        with (
-            ui.row()
-            .classes("w-full items-center no-wrap gap-3 px-4 py-1.5")
-            .props("data-testid=presence-item")
-            .mark("presence-item")
-        ):
-            with ui.avatar(color="primary", text_color="white", size="28px"):
-                ui.label(guest.display_name[:1].upper()).classes("text-xs")
-            ui.label(guest.display_name).classes("text-sm truncate flex-1 min-w-0").props(
-                "data-testid=presence-name"
-            ).mark("presence-name")
-            if guest.id == self.reader_id:
-                ui.label("you").classes("text-xs chat-muted shrink-0")
-            ui.element("span").classes("inline-block w-2 h-2 rounded-full bg-emerald-500 shrink-0")
+    def _apply(self) -> None:
+        online, self._latest = self._latest, None
+        if online is None or self._list.is_deleted:
+            self._cooling_down = False
+            return
+        self._count.set_text(f"{len(online)} online")
+        self._list.content = presence_html(tuple(online))
+        self._cooling_down = True
+        asyncio.get_running_loop().call_later(UPDATE_INTERVAL, self._apply)
+
+
+@lru_cache(maxsize=256)
+def presence_html(online: tuple[GuestPublic, ...]) -> str:
+    """The list as HTML, made once per process for every view (names escaped). Which item is the
+    reader's is marked by one CSS rule per page (see `you_css`), so the HTML stays shared."""
+    if not online:
+        return '<div class="text-sm chat-muted px-4 py-1">Nobody is here right now.</div>'
+    items = []
+    for guest in sorted(online, key=lambda guest: guest.display_name.casefold()):
+        name = escape(guest.display_name)
+        items.append(
+            f'<div class="chat-presence-item" data-testid="presence-item" data-guest="g{guest.id}">'
+            f'<span class="chat-presence-avatar" aria-hidden="true">{escape(guest.display_name[:1].upper())}</span>'
+            f'<span class="chat-presence-name" data-testid="presence-name">{name}</span>'
+            '<span class="chat-presence-you">you</span><span class="chat-presence-dot"></span></div>'
+        )
+    return "".join(items)
+
+
+def you_css(guest_id: int) -> str:
+    return f'.chat-presence-item[data-guest="g{int(guest_id)}"] .chat-presence-you {{ display: inline; }}'
 
 
 async def track_presence(frame: PageFrame, slug: str, panel: PresencePanel) -> None:
     """Enter the room for this page and show who is here. The page leaves when its socket goes
     (a closed tab is gone at once, not after the reconnect grace period) and enters again if
     the same page reconnects; deleting the client leaves too, for a socket that never said goodbye."""
-    panel.reader_id = frame.guest.id
+    ui.add_css(you_css(frame.guest.id))
     tracker = _PresenceTracker(frame, slug)
     client = ui_context.client
     await tracker.enter()
