@@ -127,6 +127,9 @@ class MessageList:
         self._actions = actions
         self._chunks: list[_Chunk] = []
         self._before_first: MessagePublic | None = None  # the message just above the window, if known
+        # Rows that were the window's first when older ones loaded above them: they keep their
+        # header, because hiding it would shrink the row under the reader and move their place.
+        self._kept_headers: set[int] = set()
         self._has_older = False
         self._at_live_edge = True  # the newest rendered message is the room's newest
         self._at_bottom = True  # the reader is at the very bottom of the window
@@ -422,6 +425,7 @@ class MessageList:
         self._rows.clear()
         self._chunks.clear()
         self._before_first = None
+        self._kept_headers.clear()
         self._has_older = has_older  # before the rows: the room's first message gets its day above
         for message in messages:
             self._learn_name(message)
@@ -524,10 +528,13 @@ class MessageList:
             self._update_top()
 
     def _prepend(self, messages: list[MessagePublic]) -> None:
-        """An older page (oldest first), above everything shown; the chunk that was first is sent
-        again only if its first row changed (it now has a row above it to group with)."""
+        """An older page (oldest first), above everything shown. The row that was first keeps its
+        header (see _kept_headers); its chunk is sent again only if its HTML changed (a day
+        separator above it, when the page ends on another day)."""
         oldest = self._oldest_id()
         fresh = [message for message in messages if message.id < oldest]
+        if fresh and self._chunks:
+            self._kept_headers.add(oldest)
         for index, start in enumerate(range(0, len(fresh), CHUNK_SIZE)):
             with self._rows:
                 chunk = _Chunk()
@@ -573,7 +580,9 @@ class MessageList:
             removable=actions is not None and actions.may_remove(message),
             editable=actions is not None and actions.may_edit(message),
             mentioned=bool(self._reader_id) and self._reader_id in message.mentions,
-            continued=message.id != self._divider_id and continues(previous, message, self.timezone),
+            continued=message.id != self._divider_id
+            and message.id not in self._kept_headers
+            and continues(previous, message, self.timezone),
             day=day_label(day, today) if new_day else None,
             unread=message.id == self._divider_id,
             names=tuple(
