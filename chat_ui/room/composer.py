@@ -3,12 +3,11 @@ picker; above it what the next message replies to, @ suggestions of the room's m
 length once it nears the limit. Editing a message swaps the field for an edit field and back,
 keeping the draft.
 
-No script of its own: the server sees the field's value as it changes (NiceGUI sends it on every
-input) and the keys it listens to. Up, Down and Tab are taken from the field (prevented) only
-while the suggestions are in the page, so that they move the caret and the focus as usual
-otherwise: their listeners exist from the start and decide in the browser (a listener added
-later would make the browser mount the field afresh, losing the caret and what was typed
-meanwhile).
+No script: the server sees the field's value as it changes (NiceGUI sends it on every input)
+and the keys it listens to. Up, Down and Tab are taken from the field (prevented) only while
+suggestions are open, so that they move the caret and the focus as usual otherwise: their
+listeners exist from the start and only their modifiers change (a listener added later would
+make the browser mount the field afresh, losing the caret and what was typed meanwhile).
 """
 
 import math
@@ -17,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from nicegui import events, ui
+from nicegui.event_listener import EventListener
 
 from chat_ui.room.message_rows import name_colour
 from models.guest import GuestPublic
@@ -25,11 +25,6 @@ from models.message import MESSAGE_TEXT_MAX, MessagePublic
 TYPING_EVERY_SECONDS = 3.0  # the page announces typing at most this often (the service throttles too)
 NEAR_LIMIT = MESSAGE_TEXT_MAX - 500  # the counter shows from here
 SUGGESTIONS_MAX = 8
-# Up, Down and Tab: the browser keeps them from the field while the @ suggestions are in the page
-# (they move through them), and always tells the server, which knows what they mean at the time.
-SUGGESTION_KEY_HANDLER = (
-    "(e) => { if (document.querySelector('[data-testid=mention-suggestions]')) e.preventDefault(); emit(); }"
-)
 # An @ at the start or after a space, then what is typed after it up to the end of the text (names
 # hold spaces: "@Ada Lo" still narrows the list). Suggestions follow the end of the text only: the
 # server sees the value, not the caret.
@@ -259,6 +254,7 @@ class Composer:
         self._typing_at = -math.inf
         self._reply: MessagePublic | None = None
         self._editor: _Editor | None = None
+        self._arrow_keys: list[EventListener] = []  # Up, Down, Tab: prevented while suggestions are open
         ui.add_css(CSS)
         self._locked_notice = (
             ui.label("🔒 This room is locked by a moderator: you can read it, not write in it.")
@@ -308,7 +304,9 @@ class Composer:
             .on("keydown.esc", self._escape)
         )
         for key, handler in (("up", self._up), ("down", self._down), ("tab", self._tab)):
-            field.on(f"keydown.{key}", handler, js_handler=SUGGESTION_KEY_HANDLER)
+            before = set(field._event_listeners)
+            field.on(f"keydown.{key}", handler)
+            self._arrow_keys += [field._event_listeners[id] for id in set(field._event_listeners) - before]
         return enter_pressed(field, self._enter)
 
     # What the page calls
@@ -360,6 +358,7 @@ class Composer:
         if self._editor is not None:
             self._close_editor()
         self._mentions.close()
+        self._sync_suggestion_keys()
         with self._edit_slot:
             self._editor = _Editor(message, on_save=self._save_edit, on_cancel=self.cancel_edit)
         self._compose.visible = False
@@ -385,6 +384,7 @@ class Composer:
         text = event.value or ""
         self._gauge.show(text)
         self._mentions.update(text)
+        self._sync_suggestion_keys()
         if text.strip() and time.monotonic() - self._typing_at >= TYPING_EVERY_SECONDS:
             self._typing_at = time.monotonic()
             self._on_typing()
@@ -411,6 +411,7 @@ class Composer:
     def _escape(self) -> None:
         if self._mentions.is_open:
             self._mentions.close()
+            self._sync_suggestion_keys()
         elif self._reply is not None:
             self.cancel_reply()
 
@@ -420,6 +421,7 @@ class Composer:
         if match is not None:
             self._input.value = f"{text[: match.start()]}@{member.display_name} "
         self._mentions.close()
+        self._sync_suggestion_keys()
         self._input.run_method("focus")
 
     async def _send(self) -> None:
@@ -458,6 +460,15 @@ class Composer:
         self._editor.root.delete()
         self._editor = None
         self._compose.visible = True
+
+    def _sync_suggestion_keys(self) -> None:
+        """Up, Down and Tab belong to the suggestions while they are open (prevented), to the field
+        otherwise. The same listeners change their modifiers: the field is not mounted afresh."""
+        prevent = self._mentions.is_open
+        if any(listener.type.endswith(".prevent") != prevent for listener in self._arrow_keys):
+            for listener in self._arrow_keys:
+                listener.type = listener.type.removesuffix(".prevent") + (".prevent" if prevent else "")
+            self._input.update()
 
     async def _uploaded(self, event: events.UploadEventArguments) -> None:
         try:
