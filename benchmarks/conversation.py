@@ -9,7 +9,7 @@ with the in-process bus: first without typing, then with 10 typists, each POSTin
 announces at most one typing.started per typist every 2 s, so every POST here is one event to
 every view). In both runs the viewers open the room page, so each enters presence (every
 enter announces the room's whole list to every view); the messages are measured once that has
-settled, i.e. once GET /rooms/{slug}/presence lists every viewer. The issue's bound: the p99
+settled, i.e. once GET /rooms/{slug}/presence lists every viewer (or after 120 s). The issue's bound: the p99
 with typing within 1.2x of the p99 without.
 
 Printed and returned per run: p50/p99/max delivery latency and loss (as `live`), the server's
@@ -84,17 +84,22 @@ def make_typists(url: str, slug: str, count: int) -> list[str]:
     return tokens
 
 
-async def presence_settled(url: str, slug: str, expected: int) -> float:
-    """Seconds until GET /presence lists `expected` guests (every viewer is its own guest)."""
+async def presence_settled(url: str, slug: str, expected: int) -> dict:
+    """How long until GET /presence lists all `expected` viewers (each is a guest of its own); after
+    PRESENCE_SETTLE_TIMEOUT, None and how many it listed last (a saturated app is measured anyway)."""
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        while True:
-            online = len((await http.get(f"/api/v1/rooms/{slug}/presence")).json()["online"])
+    online: int | None = None
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        while time.perf_counter() - started < PRESENCE_SETTLE_TIMEOUT:
+            try:
+                online = len((await http.get(f"/api/v1/rooms/{slug}/presence")).json()["online"])
+            except httpx.TimeoutException:  # the server is too busy to answer: keep waiting
+                continue
             if online >= expected:
-                return round(time.perf_counter() - started, 1)
-            if time.perf_counter() - started > PRESENCE_SETTLE_TIMEOUT:
-                raise RuntimeError(f"only {online} of {expected} viewers present after {PRESENCE_SETTLE_TIMEOUT} s")
+                return {"presence_settled_seconds": round(time.perf_counter() - started, 1), "present": online}
             await asyncio.sleep(0.5)
+    print(f"  presence did not settle: {online} of {expected} viewers listed", flush=True)
+    return {"presence_settled_seconds": None, "present": online}
 
 
 async def measure(
@@ -134,12 +139,14 @@ async def measure(
 async def one_round(url: str, pid: int, count: int, *, typing: bool, rate: float, duration: float) -> dict:
     slug, token = seed_room(url, 50, f"Typing {count}")
     typists = Typists(make_typists(url, slug, TYPISTS), slug) if typing else None
+    cpu_before = cpu_seconds(pid)
     viewers, weight = await open_and_weigh(url, pid, [f"/rooms/{slug}"] * count, settle=4)
     settle = await presence_settled(url, slug, count)
     await asyncio.sleep(2)  # the last presence announcements reach every view
+    settle["opening_cpu_seconds"] = round(cpu_seconds(pid) - cpu_before, 1)  # pages, presence and all
     report = await measure(url, pid, (slug, token), viewers, typists, rate=rate, duration=duration)
     await close_viewers(viewers)
-    report = {**weight, "presence_settled_seconds": settle, **report, "typing": typing}
+    report = {**weight, **settle, **report, "typing": typing}
     if typists:
         report.update(typists.report())
         if typists.refused:
