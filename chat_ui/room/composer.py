@@ -323,8 +323,10 @@ class Composer:
             self._input.run_method("focus")
 
     def set_members(self, members: list[GuestPublic]) -> None:
-        """The room's members, for the @ suggestions."""
+        """The room's members, for the @ suggestions (offered at once if an @ is being typed: the
+        list may arrive after the reader started typing)."""
         self._mentions.set_members(members)
+        self._mentions.update(self._input.value or "")
 
     def reply_to(self, message: MessagePublic) -> None:
         """Show what the next message answers; it is sent with it, or cancelled."""
