@@ -229,12 +229,21 @@ def test_every_image_of_a_broken_pool_hears_busy_and_the_pool_is_renewed_once() 
 
 
 async def busy_worker() -> int:
-    """The pid of a process under ours that is using a lot of memory: the worker decoding."""
+    """The pid of an image worker under ours that is using a lot of memory: the one decoding. Only
+    the pool's processes count: the session's Chromium is under ours too, and as big."""
     while True:
         for pid in descendants(os.getpid()):
-            if rss_kib(pid) > 150 * 1024:
+            if is_pool_process(pid) and rss_kib(pid) > 150 * 1024:
                 return pid
         await asyncio.sleep(0.02)
+
+
+def is_pool_process(pid: int) -> bool:
+    """A process of multiprocessing's fork server (the pool's server and its workers)."""
+    try:
+        return b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 # --- the running app --------------------------------------------------------------------------------
