@@ -94,6 +94,18 @@ class ReadMarked(BaseModel):
         return (guest_channel(self.guest_id),)
 
 
+class GuestRenamed(BaseModel):
+    """A guest's new display name: the views of the rooms they belong to or wrote in show it on
+    their earlier messages (rows, quotes, reaction tooltips)."""
+
+    type: Literal["guest.renamed"] = "guest.renamed"
+    guest: GuestPublic
+    rooms: list[str]  # slugs
+
+    def channels(self) -> tuple[str, ...]:
+        return tuple(room_channel(slug) for slug in self.rooms)
+
+
 class RoomCreated(BaseModel):
     type: Literal["room.created"] = "room.created"
     room: RoomState
@@ -156,6 +168,7 @@ ChatEvent = (
     | TypingStarted
     | PresenceChanged
     | ReadMarked
+    | GuestRenamed
     | RoomCreated
     | RoomUpdated
     | RoomActivity

@@ -3,11 +3,16 @@
 import hashlib
 import secrets
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from models.guest import DISPLAY_NAME_MAX, Guest, GuestPublic, GuestWithToken
+from models.message import Message
+from models.room import Membership, Room
 from services.audit import ADMIN, Actor, record
+from services.database import send_event_on_commit
 from services.errors import Forbidden, NotFound
+from services.events import GuestRenamed
 from services.rate_limit import NoLimit, RateLimiter
 from services.text import checked_text
 
@@ -74,9 +79,21 @@ def rename_guest(*, session: Session, guest_id: int, display_name: str, by: Acto
         record(
             session, by=by, action="guest.rename", target=f"guest:{guest_id}", detail=f"{guest.display_name} -> {name}"
         )
+    renamed = guest.display_name != name
     guest.display_name = name
     session.add(guest)
-    return _public(guest)
+    public = _public(guest)
+    if renamed:
+        send_event_on_commit(session, GuestRenamed(guest=public, rooms=_rooms_shown_in(session, guest_id)))
+    return public
+
+
+def _rooms_shown_in(session: Session, guest_id: int) -> list[str]:
+    """The rooms whose views may show the guest's name: those they belong to or have written in."""
+    member_of = select(Membership.room_id).where(Membership.guest_id == guest_id)
+    wrote_in = select(Message.room_id).where(Message.author_id == guest_id).distinct()
+    query = select(Room.slug).where(or_(col(Room.id).in_(member_of), col(Room.id).in_(wrote_in)))
+    return list(session.exec(query).all())
 
 
 def check_may_write(session: Session, guest_id: int) -> Guest:

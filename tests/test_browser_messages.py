@@ -137,6 +137,18 @@ def test_an_edit_shows_live_in_another_browser_with_its_time(new_page: PageOpene
         assert (message.get_by_test_id("message-edited").get_attribute("title") or "").startswith("Edited ")
 
 
+def test_a_rename_shows_on_earlier_messages_and_quotes_live(new_page: PageOpener, api: Api, other: Api) -> None:
+    slug = api.room()
+    first = post(api, slug, "written before the rename")
+    reply = post(other, slug, "answering it", reply_to=first)
+    page = open_room(new_page, slug)
+    expect(row(page, first).get_by_test_id("message-author")).to_have_text("Ada")
+    renamed = api.client.patch("/api/v1/guests/me", json={"display_name": "Ada Lovelace"}, headers=api.auth)
+    assert renamed.status_code == 200, renamed.text
+    expect(row(page, first).get_by_test_id("message-author")).to_have_text("Ada Lovelace", timeout=LIVE)
+    expect(row(page, reply).get_by_test_id("message-reply-quote")).to_contain_text("Ada Lovelace", timeout=LIVE)
+
+
 def test_reactions_count_live_and_the_readers_own_is_highlighted(new_page: PageOpener, api: Api, other: Api) -> None:
     slug = api.room()
     message_id = post(api, slug, "react to me")

@@ -27,6 +27,7 @@ from services.database import DATABASE_DOWN
 from services.errors import NotFound
 from services.events import (
     GuestRemoved,
+    GuestRenamed,
     MessageCreated,
     MessageDeleted,
     MessageUpdated,
@@ -96,6 +97,8 @@ class LiveRoom:
             self._messages.update(event.message)
         elif isinstance(event, TypingStarted):
             self._typing.show(event.guest)
+        elif isinstance(event, GuestRenamed):
+            self._messages.set_names({event.guest.id: event.guest.display_name})
         elif isinstance(event, MessageDeleted):
             self._actions.note_deleted(event.message_id)
             self._composer.message_gone(event.message_id)
