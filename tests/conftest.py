@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from services.bus import EventBus, make_bus
 from services.database import Database
-from tests.pages import CHROMIUM_ARGS, chromium_path
+from tests.pages import CHROMIUM_ARGS, PageOpener, chromium_path, page_opener
 from tests.support import (
     AppProcess,
     PrivateRedis,
@@ -121,3 +121,10 @@ def browser() -> Iterator[Browser]:
             unavailable(f"Chromium cannot start (install Debian's chromium or run `playwright install`): {error}")
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, chat: AppProcess) -> Iterator[PageOpener]:
+    """Opens pages of the module's app (its own `chat` fixture), each in a fresh browser context."""
+    with page_opener(browser, chat.url) as open_page:
+        yield open_page

@@ -26,7 +26,6 @@ from tests.pages import (
     PageOpener,
     message_texts,
     open_room,
-    page_opener,
     scroll_up_by,
     send,
     top_of,
@@ -41,12 +40,6 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     data_dir = tmp_path_factory.mktemp("browser-app")
     with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir), CHAT_MAX_UPLOAD_MB="1") as app:
         yield app
-
-
-@pytest.fixture
-def new_page(browser: Browser, chat: AppProcess) -> Iterator[PageOpener]:
-    with page_opener(browser, chat.url) as open_page:
-        yield open_page
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from models.message import MESSAGE_TEXT_MAX
-from tests.pages import LIVE, Api, PageOpener, message_texts, open_room, page_opener, send
+from tests.pages import LIVE, Api, PageOpener, message_texts, open_room, send
 from tests.support import ROOT, AppProcess, running_app
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -28,12 +28,6 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     data_dir = tmp_path_factory.mktemp("composer-app")
     with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
         yield app
-
-
-@pytest.fixture
-def new_page(browser: Browser, chat: AppProcess) -> Iterator[PageOpener]:
-    with page_opener(browser, chat.url) as open_page:
-        yield open_page
 
 
 @pytest.fixture

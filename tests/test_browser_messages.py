@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.pages import LIVE, Api, PageOpener, open_room, page_opener, send
+from tests.pages import LIVE, Api, PageOpener, open_room, send
 from tests.support import ROOT, AppProcess, running_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,12 +26,6 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     data_dir = tmp_path_factory.mktemp("messages-app")
     with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
         yield app
-
-
-@pytest.fixture
-def new_page(browser: Browser, chat: AppProcess) -> Iterator[PageOpener]:
-    with page_opener(browser, chat.url) as open_page:
-        yield open_page
 
 
 @pytest.fixture

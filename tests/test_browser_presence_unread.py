@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.pages import AT_BOTTOM, LIVE, Api, PageOpener, open_room, page_opener, send
+from tests.pages import AT_BOTTOM, LIVE, Api, PageOpener, open_room, send
 from tests.support import ROOT, AppProcess, create_postgres_database, drop_postgres_database, running_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -36,12 +36,6 @@ def chat(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[A
             yield app
     finally:
         drop_postgres_database(database_url)
-
-
-@pytest.fixture
-def new_page(browser: Browser, chat: AppProcess) -> Iterator[PageOpener]:
-    with page_opener(browser, chat.url) as open_page:
-        yield open_page
 
 
 @pytest.fixture
