@@ -16,6 +16,7 @@ import anyio.to_thread
 from nicegui import app, ui
 
 from chat_ui import forms, identity, theme
+from chat_ui.notices import notify
 from chat_ui.page_frame import UiContext
 from models.room import RoomUpdate
 from services import admin_queries, audit, guests, moderation
@@ -55,7 +56,7 @@ async def admin_page(context: UiContext) -> None:
                 lambda: secret_matches(given=given, expected=token.get_secret_value(), address=address, backoff=backoff)
             )
         except TooManyFailures as refused:
-            ui.notify(f"Too many wrong tokens: try again in {refused.retry_after} s.", type="negative")
+            notify(f"Too many wrong tokens: try again in {refused.retry_after} s.", type="negative")
             return
         if matches:
             user_storage[SIGNED_IN_KEY] = expected
@@ -63,7 +64,7 @@ async def admin_page(context: UiContext) -> None:
             return
         await asyncio.sleep(FIRST_DELAY)  # answer once a retry is allowed: a typo then costs no refusal
         field.value = ""
-        ui.notify("Not signed in.", type="negative")
+        notify("Not signed in.", type="negative")
 
     with content, ui.card().classes("w-96 max-w-full mx-auto mt-16 gap-3"):
         ui.label("Sign in").classes("text-lg font-semibold")
@@ -265,7 +266,7 @@ class SearchableTable:
     async def _run(self, name: str) -> None:
         chosen = list(self._table.selected)
         if not chosen:
-            ui.notify("Select one or more rows first.")
+            notify("Select one or more rows first.")
             return
         if name in self._confirm and not await forms.confirm(
             f"{name} {len(chosen)} selected?", "This cannot be undone.", name, testid=f"{self._testid}-confirm"
@@ -275,18 +276,18 @@ class SearchableTable:
             for row in chosen:
                 await self._actions[name](row)
         except ServiceError as error:
-            ui.notify(error.detail, type="negative")
+            notify(error.detail, type="negative")
         else:
-            ui.notify(f"{name}: done for {len(chosen)}.", type="positive")
+            notify(f"{name}: done for {len(chosen)}.", type="positive")
         await self.reload()
 
     async def _edit(self, name: str) -> None:
         if len(self._table.selected) != 1:
-            ui.notify("Select exactly one row to change.")
+            notify("Select exactly one row to change.")
             return
         row, edit = self._table.selected[0], self._edits[name]
         if await self._ask(name, row, edit):
-            ui.notify(f"{name}: done.", type="positive")
+            notify(f"{name}: done.", type="positive")
             await self.reload()
 
     async def _ask(self, name: str, row: dict[str, Any], edit: Edit) -> bool:
@@ -304,7 +305,7 @@ class SearchableTable:
                 try:
                     await edit.apply(row, value.value or "")
                 except ServiceError as error:
-                    ui.notify(forms.sentence(error.detail), type="negative")
+                    notify(forms.sentence(error.detail), type="negative")
                     return
                 dialog.submit(True)
 

@@ -4,6 +4,7 @@ address their page was requested from (for the per-address limits)."""
 from nicegui import app, ui
 from sqlalchemy.exc import IntegrityError
 
+from chat_ui.notices import notify
 from models.guest import GuestPublic
 from services import guests
 from services.client_address import budget_address, client_address
@@ -51,7 +52,7 @@ async def current_guest(context: AppContext, token: str, address: str) -> GuestP
             return await context.db.run(guests.guest_for_browser, **create)
     except RateLimited as refused:
         minutes = max(1, round(refused.retry_after / 60))
-        ui.notify(
+        notify(
             "Many new visitors came from your network just now, so you can read but not write yet. "
             f"Reload the page in about {minutes} min to join in.",
             type="warning",

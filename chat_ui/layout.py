@@ -6,6 +6,7 @@ from nicegui import app, ui
 
 from chat_ui import theme
 from chat_ui.forms import problem_of, sentence
+from chat_ui.notices import notify
 from models.guest import GuestPublic
 from services.errors import ServiceError
 from services.guests import validate_display_name
@@ -79,12 +80,12 @@ class Header:
         try:
             guest = await self._on_rename(self._input.value)
         except ServiceError as error:  # an invalid name, or a guest who may not write (banned)
-            ui.notify(sentence(error.detail), type="negative")
+            notify(sentence(error.detail), type="negative")
             return
         self._name.set_text(guest.display_name)
         self._initial.set_text(_initial(guest.display_name))
         self._dialog.close()
-        ui.notify(f"You are now {guest.display_name}", type="positive")
+        notify(f"You are now {guest.display_name}", type="positive")
 
 
 def _initial(name: str) -> str:

@@ -8,6 +8,7 @@ from nicegui import app, ui
 from chat_ui import identity, theme
 from chat_ui.feed import RoomFeeds
 from chat_ui.layout import Header
+from chat_ui.notices import notify
 from models.guest import GuestPublic
 from services import guests
 from services.context import AppContext
@@ -63,5 +64,5 @@ async def open_frame(context: UiContext, title: str) -> PageFrame:
     user_storage = app.storage.user
     notice = user_storage.pop(NOTICE_KEY, None)
     if notice:
-        ui.notify(notice, type="warning")
+        notify(notice, type="warning")
     return PageFrame(context=context, guest=guest, user_storage=user_storage, address=address)

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from chat_ui.forms import problem_of, sentence
 from chat_ui.my_rooms import MyRooms, UnreadBadge
+from chat_ui.notices import notify
 from chat_ui.page_frame import PageFrame
 from chat_ui.theme import PRODUCT_NAME
 from models.room import ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX, RoomPage, RoomPublic, RoomState
@@ -109,7 +110,7 @@ class RoomCards:
         try:
             page = await self._load(self._cursor, self._query)
         except DATABASE_DOWN:
-            ui.notify("More rooms could not be loaded: the server cannot reach its database.", type="negative")
+            notify("More rooms could not be loaded: the server cannot reach its database.", type="negative")
             return
         finally:
             self._loading = False
@@ -293,7 +294,7 @@ class CreateRoomDialog:
             self._name.error = sentence(error.detail)
             return
         except Forbidden as error:  # a banned guest, or the read-only visitor: not about the name
-            ui.notify(sentence(error.detail), type="negative")
+            notify(sentence(error.detail), type="negative")
             return
         self._dialog.close()
 

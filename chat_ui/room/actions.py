@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import background_tasks, ui
 
 from chat_ui.forms import confirm, sentence
+from chat_ui.notices import notify
 from chat_ui.page_frame import PageFrame
 from chat_ui.room.composer import Composer
 from chat_ui.room.message_list import RowActions
@@ -88,10 +89,10 @@ class RoomActions:
         try:
             message = await self._newest_own_message()
         except (ServiceError, *DATABASE_DOWN):
-            ui.notify("Your last message cannot be found right now. Please try again.", type="negative")
+            notify("Your last message cannot be found right now. Please try again.", type="negative")
             return
         if message is None:
-            ui.notify("You have no message in this room to edit.", type="info")
+            notify("You have no message in this room to edit.", type="info")
         elif self.composer is not None:
             self.composer.start_edit(message)
 
@@ -131,7 +132,7 @@ class RoomActions:
         try:
             emoji = reactions.validate_emoji(emoji)
         except ServiceError as error:
-            ui.notify(sentence(error.detail), type="warning")
+            notify(sentence(error.detail), type="warning")
             return False
         return await self._react(reactions.add_reaction, message_id, emoji)
 
@@ -141,7 +142,7 @@ class RoomActions:
         try:
             message = await db.run_read(messages.get_message, room_slug=self.room.slug, message_id=message_id)
         except (ServiceError, *DATABASE_DOWN):
-            ui.notify("That message cannot be found right now. Please try again.", type="negative")
+            notify("That message cannot be found right now. Please try again.", type="negative")
             return
         mine = any(r.emoji == emoji and self.me in r.guest_ids for r in message.reactions)
         await self._react(reactions.remove_reaction if mine else reactions.add_reaction, message_id, emoji)
@@ -209,7 +210,7 @@ class RoomActions:
         try:
             author = await db.run(guests.get_guest, guest_id=guest_id)
         except (ServiceError, *DATABASE_DOWN):
-            ui.notify("That guest cannot be found right now. Please try again.", type="negative")
+            notify("That guest cannot be found right now. Please try again.", type="negative")
             return
         question = f"Remove {author.display_name} from {room.name}?"
         detail = "They can still read this room, but not post in it or join it again."
@@ -217,7 +218,7 @@ class RoomActions:
             return
         removing = db.run(moderation.remove_guest_from_room, slug=room.slug, guest_id=guest_id, by=self.me)
         if await attempt(author.display_name, removing, failed="could not be removed"):
-            ui.notify(f"{author.display_name} was removed from {room.name}.", type="positive")
+            notify(f"{author.display_name} was removed from {room.name}.", type="positive")
 
     async def set_locked(self, locked: bool) -> None:
         # Every view, this one included, shows the change when the room.updated event arrives.
@@ -252,13 +253,13 @@ async def attempt(
     try:
         await call
     except ServiceError as error:
-        ui.notify(f"{what}: {error.detail}" if name_the_refusal else sentence(error.detail), type="negative")
+        notify(f"{what}: {error.detail}" if name_the_refusal else sentence(error.detail), type="negative")
     except DATABASE_DOWN as error:
         log.warning("%s %s: %s", what, failed, str(error).splitlines()[0])
-        ui.notify(f"{what} {failed}: the server cannot reach its database.", type="negative")
+        notify(f"{what} {failed}: the server cannot reach its database.", type="negative")
     except Exception:
         log.exception("%s %s", what, failed)
-        ui.notify(f"{what} {failed}. Please try again.", type="negative")
+        notify(f"{what} {failed}. Please try again.", type="negative")
     else:
         return True
     return False

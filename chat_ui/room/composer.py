@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import events, ui
 from nicegui.event_listener import EventListener
 
+from chat_ui.notices import notify
 from chat_ui.room.message_rows import name_colour
 from models.guest import GuestPublic
 from models.message import MESSAGE_TEXT_MAX, MessagePublic
@@ -102,7 +103,7 @@ class LengthGauge:
         length = text_length(text)
         if length <= MESSAGE_TEXT_MAX:
             return False
-        ui.notify(
+        notify(
             f"This is {length} characters long: shorten it to {MESSAGE_TEXT_MAX} to send it.",
             type="warning",
         )
@@ -375,10 +376,10 @@ class Composer:
         """A message was deleted: stop editing it or replying to it."""
         if self._editor is not None and self._editor.message.id == message_id:
             self.cancel_edit()
-            ui.notify("The message you were editing was deleted.", type="warning")
+            notify("The message you were editing was deleted.", type="warning")
         if self._reply is not None and self._reply.id == message_id:
             self.cancel_reply()
-            ui.notify("The message you were replying to was deleted.", type="warning")
+            notify("The message you were replying to was deleted.", type="warning")
 
     # What the reader does
 
@@ -476,7 +477,7 @@ class Composer:
         try:
             if event.file.size() > self._max_upload_bytes:
                 limit = self._max_upload_bytes / (1024 * 1024)
-                ui.notify(f"{event.file.name} is larger than {limit:g} MB", type="negative")
+                notify(f"{event.file.name} is larger than {limit:g} MB", type="negative")
                 return
             reply = self._reply
             sent = await self._on_image(event.file.name, await event.file.read(), reply.id if reply else None)
@@ -487,4 +488,4 @@ class Composer:
 
     def _rejected(self) -> None:
         limit = self._max_upload_bytes / (1024 * 1024)
-        ui.notify(f"Images can be at most {limit:g} MB, in JPEG, PNG, GIF or WebP", type="negative")
+        notify(f"Images can be at most {limit:g} MB, in JPEG, PNG, GIF or WebP", type="negative")

@@ -34,6 +34,7 @@ from nicegui import background_tasks, events, ui
 from nicegui.element import Element
 
 from chat_ui import theme
+from chat_ui.notices import notify
 from chat_ui.room.message_rows import (
     COMMAND_TARGET,
     RowView,
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 MAX_RENDERED = 200
 CHUNK_SIZE = 8  # messages per element: fewer elements per viewer, against resending a chunk's HTML
 NEAR_EDGE_PX = 600  # the next page loads while the reader is still this far from the window's edge
-COMMAND = re.compile(r"--(delete|remove|edit|reply|react|jump)-(\d{1,18})")
+COMMAND = re.compile(r"--(delete|remove|edit|reply|react|menu|jump)-(\d{1,18})")
 TOGGLE = re.compile(r"--toggle-(\d{1,18})-([0-9a-f_]{1,120})")
 
 PageLoader = Callable[[int | None, int | None], Awaitable[MessagePage]]  # (before, after) -> page
@@ -71,6 +72,8 @@ class RowActions:
     reply: Callable[[MessagePublic], Awaitable[None] | None] | None = None  # quote it in the composer
     react: Callable[[int], Awaitable[None] | None] | None = None  # message id: open the reaction picker
     toggle_reaction: Callable[[int, str], Awaitable[None] | None] | None = None  # message id, emoji
+    # The row's "⋯" button (touch screens): a menu of what the reader may do to the message.
+    menu: Callable[[MessagePublic], Awaitable[None] | None] | None = None
 
 
 class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
@@ -284,12 +287,12 @@ class MessageList:
                 older, newer = await self._load(message_id + 1, None), await self._load(None, message_id)
             except Exception:
                 log.exception("could not load the quoted message")
-                ui.notify("The original message could not be loaded. Please try again.", type="negative")
+                notify("The original message could not be loaded. Please try again.", type="negative")
                 return
             if generation != self._generation:
                 return
             if not any(message.id == message_id for message in older.messages):
-                ui.notify("The original message is no longer there.", type="warning")
+                notify("The original message is no longer there.", type="warning")
                 return
             self._show_window(older.messages + newer.messages, has_older=older.has_more, live=not newer.has_more)
             if not self._at_live_edge:
@@ -351,6 +354,8 @@ class MessageList:
             await _call(actions.reply, message)
         elif action == "react":
             await _call(actions.react, number)
+        elif action == "menu":
+            await _call(actions.menu, message)
 
     # Loading as the reader scrolls. Every load notes the generation it started in and drops its
     # result if another load (or a jump to the latest) replaced the window meanwhile. A strip that
