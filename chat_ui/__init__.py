@@ -14,23 +14,26 @@ from services.context import AppContext
 
 __all__ = ["PRODUCT_NAME", "collector", "register"]
 
+# <html lang>: screen readers pick their voice and pronunciation from it (axe-core: html-has-lang).
+LANGUAGE = "en-US"
+
 
 def register(context: AppContext) -> None:
     ui_context = UiContext(app=context, feeds=RoomFeeds(context.bus))
     open_views.install()
 
-    @ui.page("/")
+    @ui.page("/", language=LANGUAGE)
     async def index() -> None:
         frame = await open_frame(ui_context, PRODUCT_NAME)
         await room_list_page(frame)
 
-    @ui.page("/rooms/{slug}")
+    @ui.page("/rooms/{slug}", language=LANGUAGE)
     async def room(slug: str) -> None:
         frame = await open_frame(ui_context, "Room")
         await room_page(frame, slug)
 
     if context.settings.admin_token is not None:  # without a token, /admin does not exist (404)
 
-        @ui.page("/admin")
+        @ui.page("/admin", language=LANGUAGE)
         async def admin() -> None:
             await admin_page(ui_context)
