@@ -27,8 +27,11 @@ from zoneinfo import ZoneInfo
 from chat_ui.room.markdown import plain_text, render_markdown
 from models.message import MessagePublic, ReactionPublic, ReplyQuote
 
-NAME_COLOURS = ("#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#db2777", "#7c3aed", "#2563eb")
-ROW_CLASSES = "chat-row grid grid-cols-[auto_1fr_auto] items-baseline gap-x-2 px-4"
+# A guest's colour: one of these hues, picked from their id (names, avatars, quotes). The CSS gives each
+# hue a light and a dark shade (row_css.py: `.chat-hue-<n>`); these are the light ones, for elements
+# that need a colour of their own (the composer's suggestions), each at least 4.5:1 on white.
+NAME_COLOURS = ("#4f46e5", "#0e7490", "#047857", "#b45309", "#b91c1c", "#be185d", "#7c3aed", "#2563eb")
+ROW_CLASSES = "chat-row"
 COMMAND_TARGET = "chat-messages"  # the id of the element whose `command` event the list listens to
 GROUP_WITHIN = timedelta(minutes=5)  # consecutive messages of one author this close share a header
 TOOLTIP_NAMES = 20  # names listed in a reaction's tooltip before "and N others"
@@ -68,18 +71,11 @@ def row_html(
 @lru_cache(maxsize=4096)  # MessagePublic is frozen, so it hashes by value: an edited message is a new key
 def render_row(message: MessagePublic, view: RowView) -> str:
     names = dict(view.names)
-    author_name = names.get(message.author.id, message.author.display_name)
+    author_name = names.get(message.author.id, message.author.display_name)  # current, after a rename
     author = escape(author_name)
     parts = [_separator(view.day) if view.day else "", _UNREAD_DIVIDER if view.unread else ""]
     parts.append(_row_open(message, view))
-    hidden = " chat-author-hidden" if view.continued else ""  # grouped: the header's name stays in the row, hidden
-    colour = name_colour(message.author.id)
-    parts.append(
-        f'<span data-testid="message-author" class="chat-author{hidden}" style="color: {colour}">{author}</span>'
-    )
-    time = _time(message, view)
-    parts.append("" if view.continued else time)
-    parts.append(_actions(message, view, author, time if view.continued else ""))
+    parts.append(_gutter_time(message, view) if view.continued else _header(message, view, author_name))
     if message.reply_to is not None:
         parts.append(_quote(message.reply_to, names))
     if message.image is not None:
@@ -87,6 +83,8 @@ def render_row(message: MessagePublic, view: RowView) -> str:
     parts.append(_body(message, view, names))
     if message.reactions:
         parts.append(_reactions(message.id, message.reactions, names))
+    parts.append(_actions(message, view, author))
+    parts.append(_menu_button(message.id))
     parts.append("</div>")
     return "".join(parts)
 
@@ -100,6 +98,28 @@ def _row_open(message: MessagePublic, view: RowView) -> str:
     )
 
 
+def _header(message: MessagePublic, view: RowView, name: str) -> str:
+    """A group's first row: the avatar in the gutter, then the author's name and the time on one line."""
+    hue = f"chat-hue-{name_hue(message.author.id)}"
+    return (
+        f'<span class="chat-avatar {hue}" aria-hidden="true">{escape(initials(name))}</span>'
+        f'<div class="chat-head"><span data-testid="message-author" class="chat-author {hue}">{escape(name)}</span>'
+        f"{_time(message, view)}</div>"
+    )
+
+
+def _gutter_time(message: MessagePublic, view: RowView) -> str:
+    """A grouped row: its time in the gutter (shown on hover), and the author's name kept, hidden."""
+    local = message.created_at.astimezone(view.timezone)
+    title = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
+    return (
+        f'<time class="chat-gutter-time" datetime="{message.created_at.isoformat()}" title="{title}">'
+        f"{local:%H:%M}</time>"
+        f'<span data-testid="message-author" class="chat-author chat-author-hidden">'
+        f"{escape(dict(view.names).get(message.author.id, message.author.display_name))}</span>"
+    )
+
+
 def _time(message: MessagePublic, view: RowView) -> str:
     local = message.created_at.astimezone(view.timezone)
     title = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
@@ -107,38 +127,54 @@ def _time(message: MessagePublic, view: RowView) -> str:
     return f'<time class="chat-time" datetime="{message.created_at.isoformat()}" title="{title}">{shown}</time>'
 
 
-def _actions(message: MessagePublic, view: RowView, author: str, time: str) -> str:
-    """The row's hover toolbar (always shown on touch screens); a grouped row's time lives there."""
+def _actions(message: MessagePublic, view: RowView, author: str) -> str:
+    """The row's toolbar: shown on hover and on keyboard focus with a mouse; touch screens get the
+    "⋯" menu instead (message_menu.py)."""
     buttons = [
-        _command_button(f"--reply-{message.id}", "↩", "Reply", "reply-button"),
-        _command_button(f"--react-{message.id}", "☺", "Add a reaction", "react-button"),
+        _command_button(f"--reply-{message.id}", "reply", "Reply", "reply-button"),
+        _command_button(f"--react-{message.id}", "add_reaction", "Add a reaction", "react-button"),
     ]
     if view.editable:
-        buttons.append(_command_button(f"--edit-{message.id}", "✎", "Edit this message", "edit-message-button"))
+        buttons.append(_command_button(f"--edit-{message.id}", "edit", "Edit this message", "edit-message-button"))
     if view.removable:
         buttons.append(
             _command_button(
-                f"--remove-{message.author.id}", "⊘", f"Remove {author} from the room", "remove-author", danger=True
+                f"--remove-{message.author.id}",
+                "person_remove",
+                f"Remove {author} from the room",
+                "remove-author",
+                danger=True,
             )
         )
     if view.deletable:
         buttons.append(
-            _command_button(f"--delete-{message.id}", "✕", "Delete this message", "delete-message", danger=True)
+            _command_button(f"--delete-{message.id}", "delete", "Delete this message", "delete-message", danger=True)
         )
-    return f'<span class="chat-actions">{time}{"".join(buttons)}</span>'
+    return f'<span class="chat-actions" role="toolbar" aria-label="Message actions">{"".join(buttons)}</span>'
 
 
-def _command_button(command: str, label: str, title: str, testid: str, *, danger: bool = False) -> str:
+def _command_button(command: str, icon: str, title: str, testid: str, *, danger: bool = False) -> str:
+    """An icon button; the icon is a Material Icons ligature drawn by CSS from data-icon (no text in the
+    row, no image)."""
     classes = "chat-action chat-action-danger" if danger else "chat-action"
     return (
         f'<button type="button" class="{classes}" data-testid="{testid}" commandfor="{COMMAND_TARGET}" '
-        f'command="{command}" title="{title}" aria-label="{title}">{label}</button>'
+        f'command="{command}" title="{title}" aria-label="{title}" data-icon="{icon}"></button>'
+    )
+
+
+def _menu_button(message_id: int) -> str:
+    """Touch screens: one "⋯" button per row opens the page's menu of what the reader may do to it."""
+    return (
+        f'<button type="button" class="chat-menu-button" data-testid="message-menu-button" '
+        f'commandfor="{COMMAND_TARGET}" command="--menu-{message_id}" title="Message actions" '
+        f'aria-label="Message actions" data-icon="more_horiz"></button>'
     )
 
 
 def _body(message: MessagePublic, view: RowView, names: Mapping[int, str]) -> str:
     """The text as Markdown (mentions highlighted), then "(edited)" with the edit's time."""
-    parts = ['<div class="chat-body col-span-3">']
+    parts = ['<div class="chat-body">']
     if message.text:
         mentioned = tuple(names[guest] for guest in message.mentions if guest in names)
         html = render_markdown(message.text, mentioned)
@@ -161,11 +197,11 @@ def _quote(quote: ReplyQuote, names: Mapping[int, str]) -> str:
         first_line = plain_text(first_line) or first_line  # "**new**" reads "new"; a lone "#" stays
         text = escape(first_line) if first_line else ("Image" if quote.kind == "image" else "")
         inner = (
-            f'<span class="chat-quote-author" style="color: {name_colour(quote.author.id)}">{author}</span>'
+            f'<span class="chat-quote-author chat-hue-{name_hue(quote.author.id)}">{author}</span>'
             f'<span class="chat-quote-text">{text}</span>'
         )
     return (
-        f'<button type="button" class="chat-reply-quote col-span-3" data-testid="message-reply-quote" '
+        f'<button type="button" class="chat-reply-quote" data-testid="message-reply-quote" '
         f'commandfor="{COMMAND_TARGET}" command="--jump-{quote.id}" title="Show the original message">'
         f'<span class="chat-quote-icon" aria-hidden="true">↪</span>{inner}</button>'
     )
@@ -184,7 +220,7 @@ def _reactions(message_id: int, reactions: Iterable[ReactionPublic], names: Mapp
             f'command="--toggle-{message_id}-{emoji_code(reaction.emoji)}" title="{who} reacted with {emoji}" '
             f'aria-label="{emoji} {reaction.count}: {who}">{reaction.count}</button>'
         )
-    return f'<div class="chat-reactions col-span-3">{"".join(chips)}</div>'
+    return f'<div class="chat-reactions">{"".join(chips)}</div>'
 
 
 def _who(guest_ids: tuple[int, ...], names: Mapping[int, str]) -> str:
@@ -213,7 +249,7 @@ def _image(message: MessagePublic, author: str) -> str:
     width, height = fit(message.image.width, message.image.height)
     viewer = f"chat-image-{message.id}"
     return (
-        f'<button type="button" class="chat-thumb-button col-span-3 mt-1" popovertarget="{viewer}" '
+        f'<button type="button" class="chat-thumb-button" popovertarget="{viewer}" '
         f'aria-label="Show the image from {author} full size">'
         f'<img data-testid="message-image" class="chat-thumb" src="{escape(message.image.thumbnail_url)}" '
         f'width="{width}" height="{height}" loading="lazy" alt="Image from {author}"></button>'
@@ -270,9 +306,28 @@ def emoji_from_code(code: str) -> str | None:
     return "".join(chr(point) for point in points)
 
 
+def name_hue(guest_id: int) -> int:
+    """Which of the NAME_COLOURS hues is the guest's (stable: from the id, not the name)."""
+    return hashlib.blake2s(str(guest_id).encode(), digest_size=1).digest()[0] % len(NAME_COLOURS)
+
+
 def name_colour(guest_id: int) -> str:
-    digest = hashlib.blake2s(str(guest_id).encode(), digest_size=1).digest()[0]
-    return NAME_COLOURS[digest % len(NAME_COLOURS)]
+    return NAME_COLOURS[name_hue(guest_id)]
+
+
+def initials(name: str) -> str:
+    """One or two letters for an avatar: the first of the first and last words ("Ada Lovelace" AL,
+    "Guest 4821" G4, "bo" B); words that begin with neither letter nor digit (an emoji) are skipped."""
+    firsts = [_upper(word[0]) for word in name.split() if word[0].isalnum()]
+    if not firsts:
+        return _upper(name.strip()[:1]) or "?"
+    return firsts[0] + firsts[-1] if len(firsts) > 1 else firsts[0]
+
+
+def _upper(letter: str) -> str:
+    """One letter in capitals, unless that takes more than one ("ß" stays "ß", not "SS")."""
+    upper = letter.upper()
+    return upper if len(upper) == len(letter) else letter
 
 
 def fit(width: int, height: int, box: int = 320) -> tuple[int, int]:

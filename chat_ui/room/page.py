@@ -2,6 +2,8 @@
 the parts (header, message list, composer), intents come up to RoomActions, which calls the
 services, and LiveRoom applies every change that arrives on the room's feed."""
 
+from dataclasses import replace
+
 from nicegui import ui
 
 from chat_ui.my_rooms import MyRooms  # U3
@@ -11,6 +13,7 @@ from chat_ui.room.composer import Composer
 from chat_ui.room.header import RoomHeader
 from chat_ui.room.live import LiveRoom
 from chat_ui.room.message_list import MessageList
+from chat_ui.room.message_menu import MessageMenu  # H1
 from chat_ui.room.presence_panel import track_presence  # U3
 from chat_ui.room.reaction_picker import ReactionPicker
 from chat_ui.room.sidebar import RoomSidebar  # U3
@@ -35,7 +38,10 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     RoomSidebar(my_rooms, current=room.slug)
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
         header = RoomHeader(room, owner=actions.is_owner, on_leave=actions.leave, on_lock=actions.set_locked)
-        messages = MessageList(load=actions.load_page, room_name=room.name, actions=actions.row_actions())
+        row_actions = actions.row_actions()
+        menu = MessageMenu(row_actions)  # H1: touch screens' "⋯" menu of a row, made when first opened
+        row_actions = replace(row_actions, menu=menu.open)
+        messages = MessageList(load=actions.load_page, room_name=room.name, actions=row_actions)
         typing = TypingIndicator(me=actions.me)
         composer = _composer(frame, room, actions)
     live = LiveRoom(frame, actions, header=header, messages=messages, composer=composer, typing=typing)

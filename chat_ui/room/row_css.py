@@ -1,114 +1,178 @@
 """The CSS of message rows (chat_ui/room/message_rows.py): rows are HTML shared by every viewer,
-not elements, so their look lives in these rules. Colours come from the palette in chat_ui/theme.py."""
+not elements, so their look lives in these rules. Colours come from the palette in chat_ui/theme.py;
+the few that are the rows' own (the guests' hues, the mention mark) are variables defined here, light
+and dark, and used through var() like the palette's.
 
-ROW_CSS = """
-.chat-row:hover { background: #f1f5f9; }
-body.body--dark .chat-row:hover { background: #1f2937; }
-/* A row's buttons float at its top right on hover (and on keyboard focus); on touch screens, which
-   cannot hover, they stay in the row's flow, always visible. */
-.chat-row { position: relative; }
-/* Both kinds of row start alike: the row above a window's first row becomes known only when an older
-   page loads, and a row whose top moved then would push the reader's place. The header's own line
-   carries the space above a group. */
-.chat-row { padding-top: .125rem; padding-bottom: .125rem; }
-.chat-row.chat-first > .chat-author, .chat-row.chat-first > .chat-time { padding-top: .625rem; }
-.chat-actions { position: absolute; top: -.6rem; right: .75rem; z-index: 2; display: flex; align-items: center;
-  gap: 1px; padding: 1px; border-radius: .5rem; background: #ffffff; border: 1px solid #e2e8f0;
-  box-shadow: 0 1px 3px rgba(15, 23, 42, .12); opacity: 0; }
-body.body--dark .chat-actions { background: #1f2937; border-color: #374151; }
-.chat-row:hover > .chat-actions, .chat-actions:focus-within { opacity: 1; }
-.chat-actions > .chat-time { padding: 0 .375rem; }
-.chat-action { color: #64748b; font-size: .9rem; line-height: 1; padding: .3rem .45rem; border-radius: .375rem;
-  cursor: pointer; }
-body.body--dark .chat-action { color: #94a3b8; }
-.chat-action:hover { color: #4f46e5; background: rgba(79, 70, 229, .1); }
-.chat-action-danger:hover { color: #dc2626; background: rgba(220, 38, 38, .1); }
-@media (hover: none) {
-  .chat-actions { position: static; opacity: .8; box-shadow: none; border: 0; background: none;
-    grid-column: 3; grid-row: 1; align-self: start; }
-  body.body--dark .chat-actions { background: none; }
-  .chat-actions > .chat-time { display: none; }
-  .chat-row.chat-continued { grid-template-columns: minmax(0, 1fr) auto; }
-  .chat-row.chat-continued > :not(.chat-actions) { grid-column: 1; }
-  .chat-row.chat-continued > .chat-actions { grid-column: 2; grid-row: 1 / span 3; }
+The layout is Slack's and Discord's: a gutter on the left holds a group's avatar (and a grouped row's
+time, on hover), the name and time head the group, and the text sits beside the avatar. Vertical sizes
+are fixed line heights, so that rows are dense and never change height after they render."""
+
+from chat_ui.room.message_rows import NAME_COLOURS
+
+# Each hue as text on a dark surface (at least 4.5:1 on --chat-surface and --chat-hover of the dark
+# palette); avatars keep the light shade in both themes, under white initials (4.5:1 and more).
+DARK_NAME_COLOURS = ("#818cf8", "#22d3ee", "#34d399", "#fbbf24", "#f87171", "#f472b6", "#a78bfa", "#60a5fa")
+
+
+def _hues() -> str:
+    rules = []
+    for index, (light, dark) in enumerate(zip(NAME_COLOURS, DARK_NAME_COLOURS, strict=True)):
+        rules.append(f".chat-hue-{index} {{ --chat-hue: {light}; --chat-hue-bg: {light}; }}")
+        rules.append(f"body.body--dark .chat-hue-{index} {{ --chat-hue: {dark}; }}")
+    return "\n".join(rules) + "\n"
+
+
+ROW_CSS = (
+    """
+:root {
+  --chat-gutter: 2.25rem;        /* the avatar's size, and the width of the gutter */
+  --chat-line: 1.25rem;          /* a line of message text */
+  --chat-group-gap: .375rem;     /* above a group's head line */
+  --chat-mention-bg: rgba(250, 204, 21, .13);
+  --chat-mention-hover: rgba(250, 204, 21, .22);
+  --chat-mention-mark: #eab308;
+  --chat-flash: rgba(250, 204, 21, .45);
 }
+body.body--dark {
+  --chat-mention-bg: rgba(250, 204, 21, .08);
+  --chat-mention-hover: rgba(250, 204, 21, .13);
+  --chat-flash: rgba(250, 204, 21, .25);
+}
+"""
+    + _hues()
+    + """
+/* A row: the gutter (avatar, or a grouped row's time) on the left, everything else in one column.
+   Both kinds of row start alike: the row above a window's first row becomes known only when an older
+   page loads, and a row whose top moved then would push the reader's place. The head line carries
+   the space above a group (its padding), never the row's own padding or margin. */
+.chat-row { position: relative; display: grid; grid-template-columns: minmax(0, 1fr); color: var(--chat-text);
+  padding: 1px 1rem 1px calc(1rem + var(--chat-gutter) + .75rem); }
+.chat-row:hover { background: var(--chat-hover); }
+.chat-head { display: flex; align-items: baseline; gap: .5rem; min-width: 0; line-height: 1rem;
+  padding-top: var(--chat-group-gap); }
+.chat-avatar { position: absolute; left: 1rem; top: calc(1px + var(--chat-group-gap)); width: var(--chat-gutter);
+  height: var(--chat-gutter); border-radius: 9999px; display: flex; align-items: center; justify-content: center;
+  background: var(--chat-hue-bg); color: #fff; font-size: .8125rem; font-weight: 600; letter-spacing: .01em;
+  line-height: 1; user-select: none; }
+.chat-author { color: var(--chat-hue, var(--chat-text)); font-weight: 650; font-size: .9375rem; overflow: hidden;
+  text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+/* A grouped row keeps its author's name, hidden: the group's first row shows it. */
+.chat-author-hidden { display: none; }
+.chat-time { flex: none; font-size: .75rem; color: var(--chat-faint); font-variant-numeric: tabular-nums; }
+.chat-gutter-time { position: absolute; left: .75rem; top: 1px; width: calc(var(--chat-gutter) + .5rem);
+  text-align: center; font-size: .6875rem; line-height: var(--chat-line); color: var(--chat-faint);
+  font-variant-numeric: tabular-nums; opacity: 0; }
+.chat-row:hover > .chat-gutter-time, .chat-row:focus-within > .chat-gutter-time { opacity: 1; }
+
+/* The toolbar: floats over the row's top right on hover and on keyboard focus within the row. */
+.chat-actions { position: absolute; top: -.875rem; right: 1rem; z-index: 2; display: flex; align-items: center;
+  gap: 2px; padding: 2px; border-radius: .5rem; background: var(--chat-raised); border: 1px solid var(--chat-border);
+  box-shadow: 0 1px 2px rgba(15, 23, 42, .08), 0 4px 12px rgba(15, 23, 42, .1); opacity: 0; pointer-events: none; }
+body.body--dark .chat-actions { box-shadow: 0 1px 2px rgba(0, 0, 0, .4), 0 4px 12px rgba(0, 0, 0, .35); }
+.chat-row.chat-first > .chat-actions { top: -.5rem; }
+.chat-row:hover > .chat-actions, .chat-row:focus-within > .chat-actions { opacity: 1; pointer-events: auto; }
+.chat-action, .chat-menu-button { display: inline-flex; align-items: center; justify-content: center;
+  border-radius: .375rem; color: var(--chat-muted); cursor: pointer; background: none; }
+.chat-action { width: 2rem; height: 2rem; }
+/* Icons are Material Icons ligatures (the font the page has anyway), drawn from data-icon: no image
+   request, and no text in the row besides the message's own. */
+.chat-action::before, .chat-menu-button::before { content: attr(data-icon); font-family: "Material Icons";
+  font-size: 1.25rem; font-weight: normal; font-style: normal; line-height: 1; letter-spacing: normal;
+  text-transform: none; white-space: nowrap; direction: ltr; font-feature-settings: "liga";
+  -webkit-font-smoothing: antialiased; }
+.chat-action:hover { color: var(--chat-accent-text); background: var(--chat-accent-soft); }
+.chat-action-danger:hover { color: var(--chat-danger);
+  background: color-mix(in srgb, var(--chat-danger) 12%, transparent); }
+.chat-action:focus-visible, .chat-menu-button:focus-visible { outline: 2px solid var(--chat-focus);
+  outline-offset: -2px; }
+
+/* Touch screens cannot hover: one "⋯" button per row opens the page's menu of actions (a 40 px target
+   centred on the row's first line; a later row's target lies over an earlier one's lower part). */
+.chat-menu-button { display: none; }
+@media (hover: none) {
+  .chat-actions { display: none; }
+  .chat-row { padding-top: 3px; padding-bottom: 3px; padding-right: 2.75rem; }
+  .chat-avatar { top: calc(3px + var(--chat-group-gap)); }
+  .chat-gutter-time { top: 3px; }
+  .chat-menu-button { display: flex; position: absolute; z-index: 1; right: .25rem; top: calc(3px + .625rem - 1.25rem);
+    width: 2.5rem; height: 2.5rem; border-radius: 9999px; color: var(--chat-faint); }
+  .chat-row.chat-first > .chat-menu-button { top: calc(3px + var(--chat-group-gap) + .5625rem - 1.25rem); }
+  .chat-menu-button:active { background: var(--chat-hover); color: var(--chat-text); }
+  .chat-row:hover { background: none; }
+}
+/* The "⋯" menu (message_menu.py): a sheet from the bottom of the screen. */
+.chat-menu-sheet { background: var(--chat-raised); color: var(--chat-text); border-radius: 1rem 1rem 0 0;
+  padding-bottom: max(.5rem, env(safe-area-inset-bottom)); }
+.chat-menu-handle { width: 2.5rem; height: 4px; border-radius: 9999px; background: var(--chat-border); }
+.chat-menu-item { color: var(--chat-text); }
+.chat-menu-danger { color: var(--chat-danger); }
+
 /* A message shown from a reply's quote (its #message-<id> is the page's target) flashes briefly. */
-@keyframes chat-flash { from { background: rgba(250, 204, 21, .45); } to { background: transparent; } }
+@keyframes chat-flash { from { background: var(--chat-flash); } to { background: transparent; } }
 .chat-row:target { animation: chat-flash 2.5s ease-out; scroll-margin: 4rem 0; }
 /* Mentions: a name in the text, and a stronger mark on the rows that mention the reader. */
-.chat-mention { color: #4338ca; background: rgba(79, 70, 229, .12); border-radius: .25rem; padding: 0 .15rem;
-  font-weight: 600; }
-body.body--dark .chat-mention { color: #c7d2fe; background: rgba(129, 140, 248, .22); }
-.chat-row[data-mentioned="true"] { background: rgba(250, 204, 21, .12); box-shadow: inset 3px 0 0 #eab308; }
-.chat-row[data-mentioned="true"]:hover { background: rgba(250, 204, 21, .2); }
-body.body--dark .chat-row[data-mentioned="true"] { background: rgba(250, 204, 21, .09); }
+.chat-mention { color: var(--chat-accent-text); background: var(--chat-accent-soft); border-radius: .25rem;
+  padding: 0 .15rem; font-weight: 600; }
+.chat-row[data-mentioned="true"] { background: var(--chat-mention-bg);
+  box-shadow: inset 3px 0 0 var(--chat-mention-mark); }
+.chat-row[data-mentioned="true"]:hover { background: var(--chat-mention-hover); }
 /* Day separators and the "New" divider: a line with a label in its middle. */
-.chat-day-separator, .chat-unread-divider { display: flex; align-items: center; gap: .75rem; margin: .75rem 1rem .25rem;
-  font-size: .75rem; font-weight: 600; color: #64748b; }
+.chat-day-separator, .chat-unread-divider { display: flex; align-items: center; gap: .75rem;
+  margin: .75rem 1rem .25rem; font-size: .75rem; font-weight: 600; color: var(--chat-faint); }
 .chat-day-separator::before, .chat-day-separator::after, .chat-unread-divider::before,
-.chat-unread-divider::after { content: ""; flex: 1; height: 1px; background: #e2e8f0; }
-body.body--dark .chat-day-separator { color: #94a3b8; }
-body.body--dark .chat-day-separator::before, body.body--dark .chat-day-separator::after { background: #334155; }
-.chat-unread-divider { color: #dc2626; margin-top: .25rem; }
-.chat-unread-divider::before, .chat-unread-divider::after { background: #f87171; }
-body.body--dark .chat-unread-divider { color: #f87171; }
+.chat-unread-divider::after { content: ""; flex: 1; height: 1px; background: var(--chat-border); }
+.chat-unread-divider { color: var(--chat-danger); margin-top: .25rem; }
+.chat-unread-divider::before, .chat-unread-divider::after {
+  background: color-mix(in srgb, var(--chat-danger) 60%, transparent); }
 /* A reply's quote of the original, above its text; a click shows the original. */
 .chat-reply-quote { display: flex; align-items: baseline; gap: .375rem; min-width: 0; max-width: 100%;
-  justify-self: start; margin: .125rem 0 .25rem; padding: .125rem .5rem; border-left: 3px solid #c7d2fe;
-  border-radius: .25rem; background: rgba(99, 102, 241, .06); font-size: .8rem; color: #475569; cursor: pointer;
+  justify-self: start; margin: .125rem 0; padding: 0 .5rem; line-height: 1.25rem;
+  border-left: 3px solid color-mix(in srgb, var(--chat-accent) 45%, transparent); border-radius: .25rem;
+  background: var(--chat-accent-soft); font-size: .8125rem; color: var(--chat-muted); cursor: pointer;
   text-align: left; }
-.chat-reply-quote:hover { background: rgba(99, 102, 241, .12); }
-body.body--dark .chat-reply-quote { color: #cbd5e1; border-left-color: #4f46e5; background: rgba(99, 102, 241, .12); }
-.chat-quote-icon { color: #94a3b8; }
+.chat-reply-quote:hover { background: color-mix(in srgb, var(--chat-accent) 20%, transparent); }
+.chat-quote-icon { color: var(--chat-faint); }
 .chat-quote-author { font-weight: 600; white-space: nowrap; flex: none; max-width: 10rem; overflow: hidden;
-  text-overflow: ellipsis; }
+  text-overflow: ellipsis; color: var(--chat-hue, var(--chat-text)); }
 .chat-quote-text { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
-.chat-quote-deleted { font-style: italic; color: #94a3b8; }
+.chat-quote-deleted { font-style: italic; color: var(--chat-faint); }
 /* Reaction chips: the emoji is drawn from data-emoji, the chip's text is its count. */
-.chat-reactions { display: flex; flex-wrap: wrap; gap: .25rem; margin-top: .25rem; }
-.chat-reaction { display: inline-flex; align-items: center; gap: .3rem; height: 1.6rem; padding: 0 .5rem;
-  border-radius: 9999px; border: 1px solid #e2e8f0; background: #f8fafc; color: #475569; font-size: .8rem;
-  font-weight: 600; cursor: pointer; line-height: 1; }
-.chat-reaction::before { content: attr(data-emoji); font-size: 1rem; font-weight: 400; }
-.chat-reaction:hover { border-color: #a5b4fc; }
-body.body--dark .chat-reaction { background: #1f2937; border-color: #374151; color: #cbd5e1; }
-.chat-edited { font-size: .7rem; color: #94a3b8; cursor: default; }
+.chat-reactions { display: flex; flex-wrap: wrap; gap: .25rem; margin: .125rem 0 .125rem; }
+.chat-reaction { display: inline-flex; align-items: center; gap: .3rem; height: 1.5rem; padding: 0 .5rem;
+  border-radius: 9999px; border: 1px solid var(--chat-border); background: var(--chat-page); color: var(--chat-muted);
+  font-size: .75rem; font-weight: 600; cursor: pointer; line-height: 1; }
+.chat-reaction::before { content: attr(data-emoji); font-size: .9375rem; font-weight: 400; }
+.chat-reaction:hover { border-color: var(--chat-accent); }
+.chat-edited { font-size: .6875rem; color: var(--chat-faint); cursor: default; }
 /* Message text is Markdown (chat_ui/room/markdown.py): line breaks come as <br>, so white-space is
    normal; code blocks keep theirs and scroll sideways instead of widening the page. "(edited)"
    follows the text on its line when it fits. */
 .chat-body { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: .375rem; min-width: 0; }
-.chat-message-text { overflow-wrap: anywhere; font-size: 15px; line-height: 1.375; min-width: 0; max-width: 100%; }
+.chat-message-text { overflow-wrap: anywhere; font-size: .9375rem; line-height: var(--chat-line); min-width: 0;
+  max-width: 100%; }
 .chat-message-text p { margin: 0; }
-.chat-message-text > * + * { margin-top: .375rem; }
+.chat-message-text > * + * { margin-top: .25rem; }
 .chat-message-text code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85em;
-  padding: .1rem .3rem; border-radius: .25rem; background: rgba(100, 116, 139, .14); }
+  padding: .1rem .3rem; border-radius: .25rem; background: var(--chat-hover); border: 1px solid var(--chat-border); }
 .chat-message-text pre { margin: .25rem 0; padding: .5rem .75rem; border-radius: .5rem; overflow-x: auto;
-  max-width: 100%; white-space: pre; background: #f1f5f9; border: 1px solid #e2e8f0; }
-.chat-message-text pre code { padding: 0; background: none; font-size: .85rem; overflow-wrap: normal; }
-body.body--dark .chat-message-text pre { background: #0b1120; border-color: #1f2937; }
-.chat-message-text blockquote { margin: .125rem 0; padding-left: .75rem; border-left: 3px solid #cbd5e1;
-  color: #475569; }
-body.body--dark .chat-message-text blockquote { border-left-color: #475569; color: #94a3b8; }
+  max-width: 100%; white-space: pre; background: var(--chat-page); border: 1px solid var(--chat-border); }
+.chat-message-text pre code { padding: 0; background: none; border: 0; font-size: .8125rem; overflow-wrap: normal; }
+.chat-message-text blockquote { margin: .125rem 0; padding-left: .75rem; color: var(--chat-muted);
+  border-left: 3px solid color-mix(in srgb, var(--chat-faint) 55%, transparent); }
 .chat-message-text ul, .chat-message-text ol { margin: .125rem 0; padding-left: 1.5rem; }
 .chat-message-text ul { list-style: disc; }
 .chat-message-text ol { list-style: decimal; }
-.chat-message-text a { color: #4f46e5; text-decoration: underline; text-underline-offset: 2px; }
-body.body--dark .chat-message-text a { color: #a5b4fc; }
-/* A grouped row keeps its author's name, hidden: the group's first row shows it. */
-.chat-author-hidden { display: none; }
-.chat-author { font-weight: 600; font-size: 0.875rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
-  max-width: 16rem; }
-.chat-time { font-size: 0.75rem; color: #94a3b8; }
-.chat-thumb {
-  display: block; border-radius: 0.75rem; max-width: min(100%, 320px); height: auto;
-  background: rgba(127, 127, 127, .15);
-}
-.chat-thumb-button { justify-self: start; padding: 0; border: 0; background: none; border-radius: 0.75rem;
-  cursor: zoom-in; max-width: 100%; }
-/* The full-size image: a popover, which the browser opens, and closes on Escape or a click outside. */
+.chat-message-text a { color: var(--chat-accent-text); text-decoration: underline; text-underline-offset: 2px; }
+/* Images: the thumbnail (its size known up front), and the full size in a popover, which the browser
+   opens, and closes on Escape or a click outside. The lightbox is dark in both themes. */
+.chat-thumb { display: block; border-radius: .5rem; max-width: min(100%, 320px); height: auto;
+  background: var(--chat-hover); }
+.chat-thumb-button { justify-self: start; margin: .25rem 0 .125rem; padding: 0; border: 0; background: none;
+  border-radius: .5rem; cursor: zoom-in; max-width: 100%; }
 .chat-lightbox { inset: 0; margin: auto; padding: 0; border: 0; background: transparent; overflow: visible; }
 .chat-lightbox > img { display: block; max-width: 95vw; max-height: 90vh; object-fit: contain; border-radius: .5rem; }
 .chat-lightbox::backdrop { background: rgba(0, 0, 0, .8); }
 .chat-lightbox-close { position: absolute; top: .5rem; right: .5rem; width: 2.5rem; height: 2.5rem;
   border-radius: 9999px; background: rgba(0, 0, 0, .55); color: white; font-size: 1.1rem; cursor: pointer; }
 """
+)

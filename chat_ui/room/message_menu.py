@@ -1,0 +1,111 @@
+"""The touch menu of a message: what the reader may do to it, opened by the row's "⋯" button.
+
+Touch screens cannot hover, so instead of each row's toolbar (message_rows.py) a row has one "⋯"
+button, and the page one menu for every row: a sheet from the bottom of the screen, as phones show
+such menus, listing Reply, Add reaction, Edit, Delete and Remove author as the reader may use them.
+Each item does what the row's own button does, through the same RowActions.
+
+The menu is made when it is first opened: most views never open it, and every element costs the
+server memory for every viewer (see docs/PERFORMANCE.md). Its items are made again at each opening,
+for that message.
+"""
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import ui
+from nicegui.element import Element
+
+from chat_ui.room.markdown import plain_text
+from chat_ui.room.message_list import RowActions
+from models.message import MessagePublic
+
+PREVIEW_CHARS = 80  # of the message's first line, at the top of the menu
+
+
+class MessageMenu:
+    def __init__(self, actions: RowActions) -> None:
+        self._actions = actions
+        # Where the menu and what its items open (the delete question) live: the container the page
+        # makes it in, which outlives the rows and the menu's own content (unmounted when it closes).
+        self._parent: Element = ui.context.slot.parent
+        self._dialog: ui.dialog | None = None
+        self._card: ui.card | None = None
+
+    def open(self, message: MessagePublic) -> None:
+        if self._dialog is None:
+            with self._parent:
+                self._dialog, self._card = _sheet()
+        assert self._card is not None
+        self._card.clear()
+        with self._card:
+            _preview(message)
+            with ui.list().classes("w-full").props("padding"):
+                for icon, label, testid, action in self._items(message):
+                    self._item(icon, label, testid, action)
+        self._dialog.open()
+
+    def _items(self, message: MessagePublic) -> list[tuple[str, str, str, Callable[[], Any]]]:
+        """What the reader may do to the message, each as (icon, label, testid, doing it)."""
+        actions = self._actions
+        items: list[tuple[str, str, str, Callable[[], Any]]] = [
+            ("reply", "Reply", "menu-reply", lambda: _call(actions.reply, message)),
+            ("add_reaction", "Add reaction", "menu-react", lambda: _call(actions.react, message.id)),
+        ]
+        if actions.may_edit(message):
+            items.append(("edit", "Edit message", "menu-edit", lambda: _call(actions.edit, message)))
+        if actions.may_delete(message):
+            items.append(("delete", "Delete message", "menu-delete", lambda: actions.delete(message.id)))
+        if actions.may_remove(message):
+            name = message.author.display_name
+            remove = lambda: actions.remove_author(message.author.id)  # noqa: E731
+            items.append(("person_remove", f"Remove {name} from the room", "menu-remove", remove))
+        return items
+
+    def _item(self, icon: str, label: str, testid: str, action: Callable[[], Any]) -> None:
+        danger = testid in ("menu-delete", "menu-remove")
+
+        async def chosen() -> None:
+            assert self._dialog is not None
+            self._dialog.close()
+            with self._parent:  # a question it asks is made outside the closed menu
+                await _call(action)
+
+        with ui.item(on_click=chosen).props(f"clickable data-testid={testid}").classes("chat-menu-item min-h-[3rem]"):
+            with ui.item_section().props("avatar").classes("min-w-0 pr-4"):
+                ui.icon(icon, size="22px").classes("chat-menu-danger" if danger else "chat-muted")
+            with ui.item_section():
+                ui.label(label).classes("text-[15px] truncate" + (" chat-menu-danger" if danger else ""))
+
+
+def _sheet() -> tuple[ui.dialog, ui.card]:
+    """The menu's frame: a card at the bottom of the screen, the width of a phone."""
+    with ui.dialog().props("position=bottom") as dialog:
+        card = (
+            ui.card()
+            .classes("chat-menu-sheet w-full max-w-[32rem] p-0 pb-2 gap-0 rounded-b-none")
+            .props("data-testid=message-menu role=dialog aria-label='Message actions'")
+            .mark("message-menu")
+        )
+    return dialog, card
+
+
+def _preview(message: MessagePublic) -> None:
+    """Which message the menu is about: its author and the start of its text."""
+    first_line = message.text.strip().split("\n", 1)[0] if message.text.strip() else ""
+    text = plain_text(first_line) or first_line or ("Image" if message.image is not None else "")
+    if len(text) > PREVIEW_CHARS:
+        text = text[: PREVIEW_CHARS - 1] + "…"
+    with ui.column().classes("w-full gap-0 px-4 pt-3 pb-2 chat-border-bottom"):
+        ui.element("div").classes("chat-menu-handle self-center mb-2")
+        ui.label(message.author.display_name).classes("text-sm font-semibold truncate w-full")
+        ui.label(text).classes("text-sm chat-muted truncate w-full")
+
+
+async def _call(action: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
+    if action is None:
+        return
+    result = action(*args)
+    if inspect.isawaitable(result):
+        await result
