@@ -120,7 +120,7 @@ async def _overview(context: UiContext) -> None:
         ):
             with ui.card().classes("min-w-[9rem] gap-0"):
                 ui.label(str(value)).classes("text-2xl font-bold")
-                ui.label(label).classes("text-sm text-slate-500")
+                ui.label(label).classes("text-sm chat-muted")
 
 
 def _rooms_table(context: UiContext) -> None:

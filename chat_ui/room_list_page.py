@@ -50,7 +50,7 @@ async def room_list_page(frame: PageFrame) -> None:
         with ui.row().classes("w-full items-center"):
             with ui.column().classes("gap-0"):
                 ui.label("Rooms").classes("text-2xl font-bold")
-                ui.label("Pick a room and start talking — no sign-up needed.").classes("text-slate-500")
+                ui.label("Pick a room and start talking — no sign-up needed.").classes("chat-muted")
             ui.space()
             ui.button("New room", icon="add", on_click=dialog.open).props(
                 "unelevated no-caps rounded data-testid=create-room-button"
@@ -214,7 +214,7 @@ class RoomCards:
             elif not self._known:
                 _empty_state(self._query)
             elif self._pages > 1:
-                ui.label(f"That's all {len(self._known)} rooms.").classes("text-sm text-slate-400 py-2").props(
+                ui.label(f"That's all {len(self._known)} rooms.").classes("text-sm chat-faint py-2").props(
                     "data-testid=room-list-end"
                 ).mark("room-list-end")
 
@@ -224,7 +224,7 @@ class RoomCards:
 
 
 def _empty_state(query: str) -> None:
-    with ui.card().props("flat bordered").classes("w-full items-center py-10 text-slate-500"):
+    with ui.card().props("flat bordered").classes("w-full items-center py-10 chat-muted"):
         ui.icon("search_off" if query else "forum", size="48px").classes("text-slate-300")
         ui.label(f"No room matches “{query}”." if query else "No rooms yet. Create the first one!")
 
@@ -245,8 +245,8 @@ def _room_card(room: RoomPublic, *, unread: int) -> tuple[ui.link, UnreadBadge]:
                 "room-name"
             )
             if room.description:
-                ui.label(room.description).classes("text-sm text-slate-500 truncate w-full")
-        with ui.column().classes("items-end gap-0 text-xs text-slate-500 shrink-0"):
+                ui.label(room.description).classes("text-sm chat-muted truncate w-full")
+        with ui.column().classes("items-end gap-0 text-xs chat-muted shrink-0"):
             members = "member" if room.member_count == 1 else "members"
             ui.label(f"{room.member_count} {members}")
             ui.label(_when(room.last_message_at) if room.last_message_at else "no messages yet")

@@ -1,0 +1,209 @@
+"""Accessibility (issue #15): an axe-core audit of `/` and of a busy room in real Chromium, at desktop
+and phone sizes, light and dark, finds no serious or critical violation; focus is visible.
+
+axe-core comes with the axe-playwright-python package (its axe.min.js is injected into the page by
+Playwright, which is not subject to the page's Content-Security-Policy); nothing is fetched at run
+time. The busy room holds messages from several guests, a reply, reactions, an image and a mention
+of the reader, and is audited once more with a row's command buttons shown (as on hover), so that
+their names and contrast are checked too. Screenshots go to test-artifacts/a11y-*.png.
+"""
+
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.pages import LIVE, Api, send
+from tests.support import ROOT, AppProcess, running_app, unique
+
+ARTIFACTS = ROOT / "test-artifacts"
+SIZES = [(1280, 800), (390, 844)]
+SCHEMES = ["light", "dark"]
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
+    data_dir = tmp_path_factory.mktemp("a11y-app")
+    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def guests(chat: AppProcess) -> Iterator[dict[str, Api]]:
+    people = {name: Api(chat.url, name=name) for name in ("Ada", "Bo", "Cyrus")}
+    yield people
+    for api in people.values():
+        api.close()
+
+
+@pytest.fixture(scope="module")
+def busy_room(guests: dict[str, Api]) -> str:
+    """A room as a chat looks after a while: three guests, grouped messages, Markdown, a reply,
+    reactions, an image and a mention."""
+    ada, bo, cyrus = guests["Ada"], guests["Bo"], guests["Cyrus"]
+    slug = ada.room(unique("Design review"))
+    question = ada.say(slug, "Has anyone tried the **new** build? Notes: https://example.com/notes")
+    ada.say(slug, "It should fix the `KeyError` in the importer.")
+    answer = _post(bo, slug, {"text": "Yes! Works here:\n```\n$ chat --check\nall good\n```", "reply_to": question})
+    for api, emoji in ((ada, "🎉"), (bo, "👍"), (cyrus, "👍")):
+        response = api.client.put(f"/api/v1/rooms/{slug}/messages/{answer}/reactions/{quote(emoji)}", headers=api.auth)
+        assert response.status_code == 200, response.text
+    cyrus.say(slug, "> It should fix the KeyError\nit did, _mostly_. Thanks @Ada!")
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 500), "teal").save(buffer, "JPEG")
+    response = cyrus.client.post(
+        f"/api/v1/rooms/{slug}/images", files={"file": ("shot.jpg", buffer.getvalue())}, headers=cyrus.auth
+    )
+    assert response.status_code == 201, response.text
+    bo.say(slug, "Looks great on my phone too.")
+    return slug
+
+
+def _post(api: Api, slug: str, body: dict[str, Any]) -> int:
+    response = api.client.post(f"/api/v1/rooms/{slug}/messages", json=body, headers=api.auth)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+@pytest.fixture
+def visitor(browser: Browser, chat: AppProcess, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
+    """A fresh visitor's browser at the test's size and colour scheme (the page follows the system's)."""
+    width, height = request.node.callspec.params["size"]
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        base_url=chat.url,
+        color_scheme=request.node.callspec.params["scheme"],
+    )
+    yield context
+    context.close()
+
+
+def audit(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as shown now."""
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    return [v for v in results.response["violations"] if v.get("impact") in BLOCKING]
+
+
+def explain(violations: list[dict[str, Any]], what: str) -> str:
+    """Each violation's rule, impact and help, with the first nodes: where, what, and why."""
+    lines = [f"{len(violations)} serious or critical axe-core violation(s) on {what}:"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} [{violation['helpUrl']}]")
+        for node in violation["nodes"][:6]:
+            summary = " ".join((node.get("failureSummary") or "").split())
+            lines.append(f"    {node['target']} {' '.join(node['html'].split())[:160]}")
+            lines.append(f"        {summary[:300]}")
+        if len(violation["nodes"]) > 6:
+            lines.append(f"    … and {len(violation['nodes']) - 6} more")
+    return "\n".join(lines)
+
+
+def settle(page: Page, scheme: str) -> None:
+    """Wait until the page shows its theme and stops animating."""
+    expect(page.locator("body")).to_have_class(re.compile(rf"\bbody--{scheme}\b"))
+    page.wait_for_timeout(400)  # Quasar's transitions (menus, drawers) end within 300 ms
+
+
+def shoot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"a11y-{name}.png"))
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_room_list_has_no_serious_accessibility_violations(
+    visitor: BrowserContext, guests: dict[str, Api], busy_room: str, size: tuple[int, int], scheme: str
+) -> None:
+    page = visitor.new_page()
+    page.goto("/")
+    expect(page.get_by_test_id("room-item").first).to_be_visible()
+    settle(page, scheme)
+    shoot(page, f"rooms-{size[0]}x{size[1]}-{scheme}")
+    violations = audit(page)
+    assert not violations, explain(violations, f"/ at {size[0]}x{size[1]}, {scheme}")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_busy_room_has_no_serious_accessibility_violations(
+    visitor: BrowserContext, guests: dict[str, Api], busy_room: str, size: tuple[int, int], scheme: str
+) -> None:
+    page = visitor.new_page()
+    page.goto(f"/rooms/{busy_room}")
+    expect(page.get_by_test_id("message-input")).to_be_editable()
+    name = page.get_by_test_id("current-user-name").inner_text()
+    send(page, f"{name} here, reading along")  # joins, so that a mention of the reader can follow
+    guests["Bo"].say(busy_room, f"Welcome @{name}, have a look at the screenshot above")
+    expect(page.locator('[data-testid=message][data-mentioned="true"]').last).to_be_visible(timeout=LIVE)
+    image = page.get_by_test_id("message-image")
+    image.scroll_into_view_if_needed()  # it loads lazily
+    expect(image).to_have_js_property("complete", True)
+    page.get_by_test_id("message").last.scroll_into_view_if_needed()
+    settle(page, scheme)
+    shoot(page, f"room-{size[0]}x{size[1]}-{scheme}")
+    where = f"/rooms/{busy_room} at {size[0]}x{size[1]}, {scheme}"
+    violations = audit(page)
+    assert not violations, explain(violations, where)
+
+    # Once more with a row's command buttons shown, as on hover (or always, on a touch screen).
+    page.get_by_test_id("message").nth(2).hover()
+    page.wait_for_timeout(300)
+    violations = audit(page)
+    assert not violations, explain(violations, where + " with a row's commands shown")
+
+
+def test_every_button_of_a_room_has_a_name(browser: Browser, chat: AppProcess, busy_room: str) -> None:
+    """Icon-only buttons (send, attach, theme, leave, a row's commands, the lightbox's close) are
+    announced by a name, not as "button"; axe's button-name rule, run on its own, checks them."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=chat.url)
+    try:
+        page = context.new_page()
+        page.goto(f"/rooms/{busy_room}")
+        expect(page.get_by_test_id("message").first).to_be_visible()
+        results = Axe().run(page, options={"runOnly": ["button-name", "link-name", "image-alt", "label"]})
+        violations = results.response["violations"]
+        assert not violations, explain(violations, "the room's buttons, links, images and fields")
+        passes = Axe().run(page, options={"runOnly": ["button-name"], "resultTypes": ["passes"]}).response["passes"]
+        assert passes and len(passes[0]["nodes"]) >= 5, "the audit saw the page's buttons"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_keyboard_focus_is_visible(browser: Browser, chat: AppProcess, busy_room: str, scheme: str) -> None:
+    """Tabbing onto a button draws an outline in the palette's focus colour around it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=chat.url, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        expect(page.get_by_test_id("room-item").first).to_be_visible()
+        settle(page, scheme)
+        focus = page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--chat-focus').trim()")
+        assert focus, "the palette defines --chat-focus"
+        for _ in range(12):  # the header's buttons come first
+            page.keyboard.press("Tab")
+            tag = page.evaluate("() => document.activeElement && document.activeElement.tagName")
+            if tag in ("BUTTON", "A"):
+                break
+        style = page.evaluate(
+            """() => { const s = getComputedStyle(document.activeElement);
+                       return {width: s.outlineWidth, style: s.outlineStyle, color: s.outlineColor,
+                               visible: document.activeElement.matches(':focus-visible')}; }"""
+        )
+        assert style["visible"], "keyboard focus matches :focus-visible"
+        assert style["style"] == "solid" and style["width"] == "2px", style
+        expected = page.evaluate(
+            "c => { const d = document.createElement('div'); d.style.color = c; document.body.append(d);"
+            " const v = getComputedStyle(d).color; d.remove(); return v; }",
+            focus,
+        )
+        assert style["color"] == expected, (style, expected)
+    finally:
+        context.close()
