@@ -77,13 +77,16 @@ body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", 
 @layer overrides { .text-primary { color: var(--chat-accent) !important; } }
 /* Keyboard focus is always visible: a 2 px ring in the focus colour around buttons (Quasar's too),
    links, the rows' commands, reaction chips, quotes, and any other focusable element. Quasar's
-   fields draw their own focused underline or outline, so their inputs get none. */
-button:focus-visible, a:focus-visible, summary:focus-visible, .q-btn:focus-visible, .q-item:focus-visible,
-[tabindex]:focus-visible, input:not(.q-field__native):focus-visible,
-textarea:not(.q-field__native):focus-visible, select:focus-visible {
-  outline: 2px solid var(--chat-focus); outline-offset: 2px;
+   fields draw their own focused underline or outline, so their inputs get none. Quasar's buttons
+   carry .no-outline (an !important in its last layer), hence the layer and !important here. */
+@layer overrides {
+  button:focus-visible, a:focus-visible, summary:focus-visible, .q-btn:focus-visible, .q-item:focus-visible,
+  [tabindex]:focus-visible, input:not(.q-field__native):focus-visible,
+  textarea:not(.q-field__native):focus-visible, select:focus-visible {
+    outline: 2px solid var(--chat-focus) !important; outline-offset: 2px;
+  }
+  .q-field__native:focus-visible { outline: none !important; }
 }
-.q-field__native:focus-visible { outline: none; }
 /* The presence list (chat_ui/room/presence_panel.py): HTML shared by every view; "you" is shown by
    one rule per page. */
 .chat-presence-item { display: flex; align-items: center; gap: 0.75rem; padding: 0.375rem 1rem; }

@@ -176,34 +176,48 @@ def test_every_button_of_a_room_has_a_name(browser: Browser, chat: AppProcess, b
         context.close()
 
 
+FOCUSED = """() => { const e = document.activeElement, s = getComputedStyle(e);
+    const seen = window.chatTestSeen = window.chatTestSeen || new Map();
+    if (!seen.has(e)) seen.set(e, seen.size);
+    const name = (e.getAttribute('aria-label') || e.textContent).trim().slice(0, 40);
+    return {what: `${e.tagName}.${[...e.classList].join('.')} ${name}`, body: e === document.body, id: seen.get(e),
+            field: e.classList.contains('q-field__native'), visible: e.matches(':focus-visible'),
+            ring: `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`}; }"""
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_keyboard_focus_is_visible(browser: Browser, chat: AppProcess, busy_room: str, scheme: str) -> None:
-    """Tabbing onto a button draws an outline in the palette's focus colour around it."""
+    """Tabbing through a room, every button and link it reaches (the header's, the rows' commands,
+    reaction chips, quotes, the composer's) shows a 2 px ring in the palette's focus colour; Quasar's
+    text fields show their own focus instead."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=chat.url, color_scheme=scheme)
     try:
         page = context.new_page()
-        page.goto("/")
-        expect(page.get_by_test_id("room-item").first).to_be_visible()
+        page.goto(f"/rooms/{busy_room}")
+        expect(page.get_by_test_id("reaction").first).to_be_visible()
         settle(page, scheme)
-        focus = page.evaluate("() => getComputedStyle(document.body).getPropertyValue('--chat-focus').trim()")
-        assert focus, "the palette defines --chat-focus"
-        for _ in range(12):  # the header's buttons come first
+        focus = page.evaluate(
+            "() => { const d = document.createElement('div'); d.style.color = 'var(--chat-focus)';"
+            " document.body.append(d); const v = getComputedStyle(d).color; d.remove(); return v; }"
+        )
+        ring = f"solid 2px {focus}"
+        reached, wrong, seen = [], [], set()
+        for _ in range(300):
             page.keyboard.press("Tab")
-            tag = page.evaluate("() => document.activeElement && document.activeElement.tagName")
-            if tag in ("BUTTON", "A"):
-                break
-        style = page.evaluate(
-            """() => { const s = getComputedStyle(document.activeElement);
-                       return {width: s.outlineWidth, style: s.outlineStyle, color: s.outlineColor,
-                               visible: document.activeElement.matches(':focus-visible')}; }"""
-        )
-        assert style["visible"], "keyboard focus matches :focus-visible"
-        assert style["style"] == "solid" and style["width"] == "2px", style
-        expected = page.evaluate(
-            "c => { const d = document.createElement('div'); d.style.color = c; document.body.append(d);"
-            " const v = getComputedStyle(d).color; d.remove(); return v; }",
-            focus,
-        )
-        assert style["color"] == expected, (style, expected)
+            focused = page.evaluate(FOCUSED)
+            if focused["body"]:
+                continue  # between the page's last stop and its first
+            if focused["id"] in seen:
+                break  # round the page once
+            seen.add(focused["id"])
+            reached.append(focused["what"])
+            if not focused["field"] and (not focused["visible"] or focused["ring"] != ring):
+                wrong.append(focused)
+            if focused["what"].startswith("BUTTON.chat-reaction") and scheme == "dark":
+                shoot(page, "focus-reaction-dark")
+        assert not wrong, f"focus not shown as {ring} on: {wrong}"
+        assert any(".chat-action" in what for what in reached), f"a row's commands are reachable: {reached}"
+        assert any(".chat-reaction" in what for what in reached), f"reaction chips are reachable: {reached}"
+        assert any("q-field__native" in what for what in reached), f"the composer is reachable: {reached}"
     finally:
         context.close()
