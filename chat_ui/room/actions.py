@@ -181,9 +181,10 @@ class RoomActions:
     def _limiter(self) -> RateLimiter:
         return self._context.app.send_limiter(self._frame.address)
 
-    async def send_image(self, name: str, data: bytes, reply_to: int | None = None) -> bool:
+    async def send_image(self, name: str, data: bytes, reply_to: int | None = None, caption: str = "") -> bool:
+        """The composer's staging panel shows "Sending…" meanwhile, above the field, and closes once
+        the message is saved."""
         app = self._context.app
-        notice = ui.notification(f"Sending {name}…", spinner=True, timeout=None)
         sending = messages.send_image(
             db=app.db,
             media=app.media,
@@ -194,11 +195,9 @@ class RoomActions:
             limiter=app.send_limiter(self._frame.address),
             images=app.images,  # a busy pool says so in the notice: "…: the server is busy…; try again in 3 s"
             reply_to=reply_to,
+            caption=caption,
         )
-        try:
-            return await attempt(name, sending, name_the_refusal=True)
-        finally:
-            notice.dismiss()
+        return await attempt(name, sending, name_the_refusal=True)
 
     async def delete_message(self, message_id: int) -> None:
         if await confirm("Delete this message?", "It disappears for everyone.", "Delete", testid="confirm-delete"):

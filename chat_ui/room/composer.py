@@ -1,7 +1,8 @@
 """The composer: a text field (Enter sends, Shift+Enter adds a line), a send button and an image
 picker; above it what the next message replies to, @ suggestions of the room's members, and the
 length once it nears the limit. Editing a message swaps the field for an edit field and back,
-keeping the draft.
+keeping the draft; so does a chosen image, which waits with its preview and an optional caption
+until it is sent or cancelled (chat_ui/room/image_staging.py).
 
 No script: the server sees the field's value as it changes (NiceGUI sends it on every input)
 and the keys it listens to. Up, Down and Tab are taken from the field (prevented) only while
@@ -14,17 +15,19 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from nicegui import events, ui
 from nicegui.event_listener import EventListener
 
 from chat_ui.notices import notify
+from chat_ui.room.image_staging import ImageStaging
+from chat_ui.room.length_gauge import LengthGauge
 from chat_ui.room.message_rows import name_colour
 from models.guest import GuestPublic
-from models.message import MESSAGE_TEXT_MAX, MessagePublic
+from models.message import MessagePublic
 
 TYPING_EVERY_SECONDS = 3.0  # the page announces typing at most this often (the service throttles too)
-NEAR_LIMIT = MESSAGE_TEXT_MAX - 500  # the counter shows from here
 SUGGESTIONS_MAX = 8
 # An @ at the start or after a space, then what is typed after it up to the end of the text (names
 # hold spaces: "@Ada Lo" still narrows the list). Suggestions follow the end of the text only: the
@@ -32,17 +35,17 @@ SUGGESTIONS_MAX = 8
 MENTION_BEING_TYPED = re.compile(r"(?:^|(?<=\s))@([^@\s][^@\n]{0,31})?$")
 
 CSS = """
-.chat-suggestions { background: #fff; border: 1px solid #e2e8f0; }
-body.body--dark .chat-suggestions { background: #1f2937; border-color: #374151; }
+.chat-suggestions { background: var(--chat-raised); color: var(--chat-text); border: 1px solid var(--chat-border); }
 .chat-suggestion { cursor: pointer; }
-.chat-suggestion:hover { background: #f1f5f9; }
-body.body--dark .chat-suggestion:hover { background: #374151; }
-.chat-suggestion.chat-active { background: #e0e7ff; color: #312e81; }
-body.body--dark .chat-suggestion.chat-active { background: #3730a3; color: #fff; }
-.chat-context-bar { border-left: 3px solid var(--q-primary); }
+.chat-suggestion:hover { background: var(--chat-hover); }
+.chat-suggestion.chat-active { background: var(--chat-accent-soft); color: var(--chat-accent-text); }
+.chat-context-bar { border-left: 3px solid var(--chat-accent); }
+.chat-context-title { color: var(--chat-accent-text); }
 """
 
 SendIntent = Callable[[str, int | None], Awaitable[bool]]  # (text, reply_to) -> it went out
+Field = TypeVar("Field", bound=ui.input)  # the message, edit or caption field
+ImageIntent = Callable[[str, bytes, int | None, str], Awaitable[bool]]  # (name, data, reply_to, caption) -> sent
 EditIntent = Callable[[int, str], Awaitable[bool]]  # (message id, text) -> it was saved
 
 
@@ -55,59 +58,11 @@ def snippet(message: MessagePublic, length: int = 100) -> str:
     return text
 
 
-def text_length(text: str) -> int:
-    """As the service counts it: characters after trimming."""
-    return len(text.strip())
-
-
-def enter_pressed(field: ui.textarea, handler: Callable[[], Awaitable[None]]) -> ui.textarea:
+def enter_pressed(field: Field, handler: Callable[[], Awaitable[None]]) -> Field:
     """Enter (without Shift) runs `handler`; Shift+Enter adds a line. Enter that confirms an input
     method's candidate (Japanese, Chinese, ...) does nothing: one of the three allowed one-line
-    guards (tests/test_house_rules.py), shared by the message and edit fields."""
+    guards (tests/test_house_rules.py), shared by the message, edit and caption fields."""
     return field.on("keydown.enter.exact.prevent", handler, js_handler="(e) => { if (!e.isComposing) emit(); }")
-
-
-class LengthGauge:
-    """Nothing while the text is short; "3712 / 4000" near the limit; over it, a notice that it must
-    be shortened (the field keeps all of it: nothing is cut silently)."""
-
-    def __init__(self) -> None:
-        self._slot = ui.element("div").classes("w-full px-4")
-        self._label: ui.label | None = None
-        self._over = False
-
-    def show(self, text: str) -> None:
-        length = text_length(text)
-        over = length > MESSAGE_TEXT_MAX
-        if length < NEAR_LIMIT:
-            if self._label is not None:
-                self._slot.clear()
-                self._label = None
-            return
-        if self._label is None or over != self._over:
-            self._slot.clear()
-            with self._slot:
-                self._label = ui.label().classes("text-xs pt-1 text-right w-full")
-            self._label.classes("text-red-600 font-medium" if over else "chat-muted")
-            self._label.props(f"data-testid={'message-too-long' if over else 'message-length'} aria-live=polite")
-            self._over = over
-        wording = f"{length} / {MESSAGE_TEXT_MAX}"
-        if over:
-            wording += " characters: shorten it to send"
-        if self._label.text != wording:
-            self._label.set_text(wording)
-
-    @staticmethod
-    def refuses(text: str) -> bool:
-        """Over the limit: say so (nothing is sent) and return True."""
-        length = text_length(text)
-        if length <= MESSAGE_TEXT_MAX:
-            return False
-        notify(
-            f"This is {length} characters long: shorten it to {MESSAGE_TEXT_MAX} to send it.",
-            type="warning",
-        )
-        return True
 
 
 class MentionSuggestions:
@@ -203,10 +158,10 @@ class _Editor:
         caption = message.kind == "image"
         with ui.element("div").classes("w-full") as self.root:
             with ui.row().classes("chat-context-bar items-center no-wrap gap-2 mx-3 mt-2 pl-2 pr-5"):
-                ui.icon("edit", size="18px").classes("text-primary")
+                ui.icon("edit", size="18px").classes("chat-context-title")
                 with ui.column().classes("gap-0 min-w-0 flex-1"):
                     ui.label("Editing caption" if caption else "Editing message").classes(
-                        "text-xs font-semibold text-primary"
+                        "text-xs font-semibold chat-context-title"
                     )
                     ui.label(snippet(message)).classes("text-xs chat-muted truncate w-full")
                 ui.button(icon="close", on_click=on_cancel).props(
@@ -232,7 +187,7 @@ class _Editor:
 
 
 class Composer:
-    """Reports intent only: `on_send(text, reply_to)`, `on_image(name, data, reply_to)` and
+    """Reports intent only: `on_send(text, reply_to)`, `on_image(name, data, reply_to, caption)` and
     `on_edit(message_id, text)` return True when it went through; `on_edit_last()` asks for the
     reader's last message to be edited (Up in the empty field); `on_typing()` says the reader is
     typing, at most every TYPING_EVERY_SECONDS."""
@@ -242,7 +197,7 @@ class Composer:
         *,
         me: int,
         on_send: SendIntent,
-        on_image: Callable[[str, bytes, int | None], Awaitable[bool]],
+        on_image: ImageIntent,
         on_edit: EditIntent,
         on_edit_last: Callable[[], Awaitable[None]],
         on_typing: Callable[[], None],
@@ -250,7 +205,6 @@ class Composer:
     ) -> None:
         self._on_send, self._on_image, self._on_edit = on_send, on_image, on_edit
         self._on_edit_last, self._on_typing = on_edit_last, on_typing
-        self._max_upload_bytes = max_upload_bytes
         self._sending = False
         self._typing_at = -math.inf
         self._reply: MessagePublic | None = None
@@ -269,31 +223,22 @@ class Composer:
             self._edit_slot = ui.element("div").classes("w-full")
             with ui.element("div").classes("w-full") as self._compose:
                 self._reply_slot = ui.element("div").classes("w-full")
-                self._gauge = LengthGauge()
-                with ui.element("div").classes("w-full flex items-end gap-2 px-3 py-2"):
-                    self._upload = self._image_picker()
-                    self._input = self._text_field()
-                    ui.button(icon="send", on_click=self._send).props(
-                        "round unelevated aria-label='Send' data-testid=send-button"
-                    ).mark("send-button")
-
-    def _image_picker(self) -> ui.upload:
-        upload = (
-            ui.upload(
-                auto_upload=True,
-                max_files=1,
-                max_file_size=self._max_upload_bytes,  # checked in the browser first, then again on arrival
-                on_upload=self._uploaded,
-                on_rejected=self._rejected,
-            )
-            .props("accept='image/jpeg,image/png,image/gif,image/webp' data-testid=image-upload")
-            .mark("image-upload")
-            .classes("hidden")
-        )
-        ui.button(icon="image", on_click=lambda: upload.run_method("pickFiles")).props(
-            "flat round aria-label='Send an image'"
-        ).classes("chat-muted").tooltip("Send an image")
-        return upload
+                self._staging = ImageStaging(
+                    max_upload_bytes=max_upload_bytes,
+                    on_send=self._send_image,
+                    on_open=self._staging_opened,
+                    bind_enter=enter_pressed,
+                )
+                with ui.element("div").classes("w-full") as self._writing:
+                    self._gauge = LengthGauge()
+                    with ui.element("div").classes("w-full flex items-end gap-2 px-3 py-2"):
+                        ui.button(icon="image", on_click=self._staging.pick).props(
+                            "flat round aria-label='Send an image'"
+                        ).classes("chat-muted").tooltip("Send an image")
+                        self._input = self._text_field()
+                        ui.button(icon="send", on_click=self._send).props(
+                            "round unelevated aria-label='Send' data-testid=send-button"
+                        ).mark("send-button")
 
     def _text_field(self) -> ui.textarea:
         # No maxlength: it would cut a long paste silently; the gauge says what is over instead.
@@ -320,6 +265,8 @@ class Composer:
     def focus(self) -> None:
         if self._editor is not None:
             self._editor.field.run_method("focus")
+        elif self._staging.is_open:
+            self._staging.focus()
         else:
             self._input.run_method("focus")
 
@@ -342,9 +289,11 @@ class Composer:
             .props("data-testid=reply-preview")
             .mark("reply-preview"),
         ):
-            ui.icon("reply", size="18px").classes("text-primary")
+            ui.icon("reply", size="18px").classes("chat-context-title")
             with ui.column().classes("gap-0 min-w-0 flex-1"):
-                ui.label(f"Replying to {message.author.display_name}").classes("text-xs font-semibold text-primary")
+                ui.label(f"Replying to {message.author.display_name}").classes(
+                    "text-xs font-semibold chat-context-title"
+                )
                 ui.label(snippet(message)).classes("text-xs chat-muted truncate w-full")
             ui.button(icon="close", on_click=self.cancel_reply).props(
                 "flat round dense size=sm aria-label='Cancel the reply' data-testid=reply-cancel"
@@ -415,6 +364,8 @@ class Composer:
         if self._mentions.is_open:
             self._mentions.close()
             self._sync_suggestion_keys()
+        elif self._staging.is_open:
+            self._staging.cancel()
         elif self._reply is not None:
             self.cancel_reply()
 
@@ -473,19 +424,20 @@ class Composer:
                 listener.type = listener.type.removesuffix(".prevent") + (".prevent" if prevent else "")
             self._input.update()
 
-    async def _uploaded(self, event: events.UploadEventArguments) -> None:
-        try:
-            if event.file.size() > self._max_upload_bytes:
-                limit = self._max_upload_bytes / (1024 * 1024)
-                notify(f"{event.file.name} is larger than {limit:g} MB", type="negative")
-                return
-            reply = self._reply
-            sent = await self._on_image(event.file.name, await event.file.read(), reply.id if reply else None)
-            if sent and reply is not None and self._reply is reply:
-                self.cancel_reply()
-        finally:
-            self._upload.reset()
+    async def _send_image(self, name: str, data: bytes, caption: str) -> bool:
+        """The staged image goes with the reply being composed, as a text would."""
+        reply = self._reply
+        sent = await self._on_image(name, data, reply.id if reply is not None else None, caption)
+        if sent and reply is not None and self._reply is reply:
+            self.cancel_reply()
+        return sent
 
-    def _rejected(self) -> None:
-        limit = self._max_upload_bytes / (1024 * 1024)
-        notify(f"Images can be at most {limit:g} MB, in JPEG, PNG, GIF or WebP", type="negative")
+    def _staging_opened(self, opened: bool) -> None:
+        """An image waits: its caption field takes the place of the message field (whose draft
+        stays) until it is sent or cancelled."""
+        self._writing.visible = not opened
+        if opened:
+            self._mentions.close()
+            self._sync_suggestion_keys()
+        else:
+            self.focus()
