@@ -11,7 +11,7 @@ for that message.
 """
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from nicegui import ui
@@ -25,8 +25,11 @@ PREVIEW_CHARS = 80  # of the message's first line, at the top of the menu
 
 
 class MessageMenu:
-    def __init__(self, actions: RowActions) -> None:
+    """`quick`: emoji offered in a row above the items, a tap toggling the reader's reaction."""
+
+    def __init__(self, actions: RowActions, *, quick: Sequence[str] = ()) -> None:
         self._actions = actions
+        self._quick = tuple(quick)
         # Where the menu and what its items open (the delete question) live: the container the page
         # makes it in, which outlives the rows and the menu's own content (unmounted when it closes).
         self._parent: Element = ui.context.slot.parent
@@ -41,6 +44,8 @@ class MessageMenu:
         self._card.clear()
         with self._card:
             _preview(message)
+            if self._quick and self._actions.toggle_reaction is not None:
+                self._quick_reactions(message.id)
             with ui.list().classes("w-full").props("padding"):
                 for icon, label, testid, action in self._items(message):
                     self._item(icon, label, testid, action)
@@ -63,16 +68,35 @@ class MessageMenu:
             items.append(("person_remove", f"Remove {name} from the room", "menu-remove", remove))
         return items
 
-    def _item(self, icon: str, label: str, testid: str, action: Callable[[], Any]) -> None:
-        danger = testid in ("menu-delete", "menu-remove")
+    def _quick_reactions(self, message_id: int) -> None:
+        toggle = self._actions.toggle_reaction
+        with ui.row().classes("w-full justify-between gap-1 px-3 pt-2 no-wrap"):
+            for emoji in self._quick:
+                chosen = self._doing(lambda emoji=emoji: _call(toggle, message_id, emoji))
+                button = ui.button(emoji, on_click=chosen, color=None)
+                button.props("flat round no-caps data-testid=quick-reaction").classes("chat-menu-emoji")
+                button.props["data-emoji"] = emoji  # set directly: an emoji is no token for the props parser
+                button.props["aria-label"] = f"React with {emoji}"
+
+    def _doing(self, action: Callable[[], Any]) -> Callable[[], Awaitable[None]]:
+        """What a tap in the menu does: close it, then the action, outside the closed menu (a question
+        it asks, such as the delete's, is made where the menu was made)."""
 
         async def chosen() -> None:
             assert self._dialog is not None
             self._dialog.close()
-            with self._parent:  # a question it asks is made outside the closed menu
+            with self._parent:
                 await _call(action)
 
-        with ui.item(on_click=chosen).props(f"clickable data-testid={testid}").classes("chat-menu-item min-h-[3rem]"):
+        return chosen
+
+    def _item(self, icon: str, label: str, testid: str, action: Callable[[], Any]) -> None:
+        danger = testid in ("menu-delete", "menu-remove")
+        with (
+            ui.item(on_click=self._doing(action))
+            .props(f"clickable data-testid={testid}")
+            .classes("chat-menu-item min-h-[3rem]")
+        ):
             with ui.item_section().props("avatar").classes("min-w-0 pr-4"):
                 ui.icon(icon, size="22px").classes("chat-menu-danger" if danger else "chat-muted")
             with ui.item_section():
@@ -97,8 +121,7 @@ def _preview(message: MessagePublic) -> None:
     text = plain_text(first_line) or first_line or ("Image" if message.image is not None else "")
     if len(text) > PREVIEW_CHARS:
         text = text[: PREVIEW_CHARS - 1] + "…"
-    with ui.column().classes("w-full gap-0 px-4 pt-3 pb-2 chat-border-bottom"):
-        ui.element("div").classes("chat-menu-handle self-center mb-2")
+    with ui.column().classes("w-full gap-0 px-4 pt-4 pb-1"):
         ui.label(message.author.display_name).classes("text-sm font-semibold truncate w-full")
         ui.label(text).classes("text-sm chat-muted truncate w-full")
 

@@ -39,7 +39,8 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
         header = RoomHeader(room, owner=actions.is_owner, on_leave=actions.leave, on_lock=actions.set_locked)
         row_actions = actions.row_actions()
-        menu = MessageMenu(row_actions)  # H1: touch screens' "⋯" menu of a row, made when first opened
+        # H1: touch screens' "⋯" menu of a row, made when first opened
+        menu = MessageMenu(row_actions, quick=reactions.COMMON_REACTIONS[:6])
         row_actions = replace(row_actions, menu=menu.open)
         messages = MessageList(load=actions.load_page, room_name=room.name, actions=row_actions)
         typing = TypingIndicator(me=actions.me)

@@ -103,7 +103,8 @@ body.body--dark .chat-actions { box-shadow: 0 1px 2px rgba(0, 0, 0, .4), 0 4px 1
 /* The "⋯" menu (message_menu.py): a sheet from the bottom of the screen. */
 .chat-menu-sheet { background: var(--chat-raised); color: var(--chat-text); border-radius: 1rem 1rem 0 0;
   padding-bottom: max(.5rem, env(safe-area-inset-bottom)); }
-.chat-menu-handle { width: 2.5rem; height: 4px; border-radius: 9999px; background: var(--chat-border); }
+.q-btn.chat-menu-emoji { font-size: 1.375rem; width: 2.875rem; height: 2.875rem; min-width: 0; min-height: 0;
+  padding: 0; background: var(--chat-hover); }
 .chat-menu-item { color: var(--chat-text); }
 .chat-menu-danger { color: var(--chat-danger); }
 
