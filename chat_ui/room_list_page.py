@@ -46,15 +46,15 @@ async def room_list_page(frame: PageFrame) -> None:
         return await context.db.run_read(rooms.get_room, slug=slug)
 
     dialog = CreateRoomDialog(on_create=create)
-    with ui.column().classes("w-full max-w-3xl mx-auto px-4 py-6 gap-4"):
-        with ui.row().classes("w-full items-center"):
-            with ui.column().classes("gap-0"):
+    ui.add_css(ROOM_CARD_CSS)
+    with ui.column().classes("w-full max-w-3xl mx-auto px-3 py-4 sm:px-4 sm:py-6 gap-4"):
+        with ui.row().classes("w-full items-center no-wrap gap-3"):
+            with ui.column().classes("gap-0 min-w-0 flex-1"):
                 ui.label("Rooms").classes("text-2xl font-bold")
-                ui.label("Pick a room and start talking — no sign-up needed.").classes("chat-muted")
-            ui.space()
+                ui.label("Pick a room and start talking — no sign-up needed.").classes("chat-muted max-sm:hidden")
             ui.button("New room", icon="add", on_click=dialog.open).props(
                 "unelevated no-caps rounded data-testid=create-room-button"
-            ).mark("create-room-button")
+            ).mark("create-room-button").classes("shrink-0")
         filter_box = (
             ui.input(placeholder="Filter rooms by name")
             .props(f"outlined dense clearable debounce={FILTER_DEBOUNCE_MS} maxlength=64 data-testid=room-filter")
@@ -99,7 +99,7 @@ class RoomCards:
         self._pages = 0
         self._loading = False
         self._early: dict[int, RoomPublic] = {}
-        self._column = ui.column().classes("w-full gap-3").props("data-testid=room-list").mark("room-list")
+        self._column = ui.column().classes("w-full gap-2 sm:gap-3").props("data-testid=room-list").mark("room-list")
         self._footer = ui.column().classes("w-full items-center")
 
     async def load_more(self) -> None:
@@ -229,28 +229,57 @@ def _empty_state(query: str) -> None:
         ui.label(f"No room matches “{query}”." if query else "No rooms yet. Create the first one!")
 
 
+ROOM_CARD_CSS = """
+.chat-room-card { display: grid; align-items: center; column-gap: 0; row-gap: .125rem;
+  grid-template-columns: auto minmax(0, 1fr) auto auto;
+  grid-template-areas: "avatar name meta badge" "avatar about meta badge";
+  padding: .75rem 1rem; border-radius: .875rem; border: 1px solid var(--chat-border);
+  background: var(--chat-surface); color: var(--chat-text); transition: border-color .15s, box-shadow .15s; }
+.chat-room-link:hover .chat-room-card { border-color: var(--chat-accent); box-shadow: 0 4px 14px var(--chat-shadow); }
+.chat-room-card-avatar { grid-area: avatar; margin-right: .875rem; width: 44px; height: 44px; border-radius: .75rem;
+  display: flex; align-items: center; justify-content: center; font-weight: 600; font-size: 1.125rem;
+  background: var(--chat-accent-fill); color: var(--chat-on-accent); }
+.chat-room-card-name { grid-area: name; font-weight: 600; font-size: 1rem; line-height: 1.375rem; }
+.chat-room-card-about { grid-area: about; font-size: .875rem; line-height: 1.25rem; color: var(--chat-muted); }
+.chat-room-card-meta { grid-area: meta; margin-left: .875rem; display: flex; flex-direction: column;
+  align-items: flex-end;
+  font-size: .75rem; line-height: 1.125rem; color: var(--chat-muted); white-space: nowrap; }
+.chat-room-card-badge { grid-area: badge; }
+.chat-room-card-badge:not(:empty) { margin-left: .75rem; }
+.chat-room-card:not(:has(.chat-room-card-about)) { grid-template-areas: "avatar name meta badge"; }
+/* A phone: the name gets the card's width, the members and activity go on a line below it. */
+@media (max-width: 640px) {
+  .chat-room-card { padding: .625rem .75rem;
+    grid-template-columns: auto minmax(0, 1fr) auto;
+    grid-template-areas: "avatar name badge" "avatar about badge" "avatar meta badge"; }
+  .chat-room-card:not(:has(.chat-room-card-about)) { grid-template-areas: "avatar name badge" "avatar meta badge"; }
+  .chat-room-card-avatar { width: 40px; height: 40px; margin-right: .75rem; }
+  .chat-room-card-meta { margin-left: 0; flex-direction: row; align-items: center; gap: .375rem; }
+  .chat-room-card-meta > * + *::before { content: "·"; margin-right: .375rem; }
+}
+"""
+
+
 def _room_card(room: RoomPublic, *, unread: int) -> tuple[ui.link, UnreadBadge]:
+    """One room: its initial, name and description, members and activity, and the unread badge,
+    in a grid that puts members and activity under the name on a phone (ROOM_CARD_CSS)."""
     with (
-        ui.link(target=f"/rooms/{room.slug}").classes("w-full no-underline text-inherit") as link,
-        ui.card()
-        .props("flat bordered data-testid=room-item")
-        .mark("room-item")
-        .classes("w-full cursor-pointer hover:shadow-md transition-shadow"),
-        ui.row().classes("w-full items-center no-wrap gap-4"),
+        ui.link(target=f"/rooms/{room.slug}").classes("chat-room-link w-full no-underline text-inherit") as link,
+        ui.element("div").props("data-testid=room-item").mark("room-item").classes("chat-room-card w-full"),
     ):
-        with ui.avatar(color="primary", text_color="white", size="44px", rounded=True):
-            ui.label(room.name[:1].upper())
-        with ui.column().classes("gap-0 min-w-0 flex-1"):
-            ui.label(room.name).classes("text-base font-semibold truncate w-full").props("data-testid=room-name").mark(
-                "room-name"
-            )
-            if room.description:
-                ui.label(room.description).classes("text-sm chat-muted truncate w-full")
-        with ui.column().classes("items-end gap-0 text-xs chat-muted shrink-0"):
+        ui.label(room.name[:1].upper()).classes("chat-room-card-avatar").props("aria-hidden=true")
+        name = (
+            ui.label(room.name).classes("chat-room-card-name truncate").props("data-testid=room-name").mark("room-name")
+        )
+        name.props["title"] = room.name  # the whole name, where the card cuts it short
+        if room.description:
+            about = ui.label(room.description).classes("chat-room-card-about truncate")
+            about.props["title"] = room.description
+        with ui.element("div").classes("chat-room-card-meta"):
             members = "member" if room.member_count == 1 else "members"
             ui.label(f"{room.member_count} {members}")
             ui.label(_when(room.last_message_at) if room.last_message_at else "no messages yet")
-        badge = UnreadBadge(unread, classes="shrink-0")
+        badge = UnreadBadge(unread, classes="chat-room-card-badge")
     return link, badge
 
 

@@ -28,10 +28,6 @@ ALLOWED_SCRIPTS = {
         # The reader's time zone, for message times: the server cannot know it.
         '"return Intl.DateTimeFormat().resolvedOptions().timeZone"',
     ],
-    "chat_ui/layout.py": [
-        # Whether the system shows dark mode, when the visitor first switches away from it.
-        "\"return matchMedia('(prefers-color-scheme: dark)').matches\"",
-    ],
     "chat_ui/room/composer.py": [
         # Enter that confirms an input method's candidate (Japanese, Chinese, ...) must not send.
         'js_handler="(e) => { if (!e.isComposing) emit(); }"',

@@ -25,23 +25,35 @@ _panel_ids = itertools.count(1)
 UPDATE_INTERVAL = 0.5  # seconds: the most often a view redraws the list
 
 
+CHIP_CSS = """
+.chat-presence-chip { display: flex; align-items: center; gap: .375rem; flex-shrink: 0; cursor: pointer;
+  border-radius: 9999px; padding: .25rem .75rem; font-size: .75rem; line-height: 1rem; font-weight: 500;
+  border: 1px solid var(--chat-border); background: transparent; color: var(--chat-muted); }
+.chat-presence-chip:hover { background: var(--chat-hover); color: var(--chat-text); }
+@media (max-width: 640px) {
+  .chat-presence-chip { padding: .25rem .5rem; }
+  .chat-presence-chip .chat-presence-word { display: none; }
+  .chat-presence-chip + [popover] { top: 3.5rem; right: .5rem; }  /* under the phone's one bar */
+}
+"""
+
+
 class PresencePanel:
     """Built inside the header row: the chip where it is created, the popover beside it."""
 
     def __init__(self) -> None:
         panel_id = f"presence-panel-{next(_panel_ids)}"
+        ui.add_css(CHIP_CSS)
         with (
-            ui.element("button")
+            ui.element("button")  # its name says the count even where the word "online" is hidden
             .props(f"type=button popovertarget={panel_id} popovertargetaction=show data-testid=presence-count")
             .props("aria-label='Who is online'")
             .mark("presence-count")
-            .classes(
-                "flex items-center gap-1.5 shrink-0 rounded-full px-3 py-1 text-xs font-medium cursor-pointer "
-                "border border-slate-500/25 hover:bg-slate-500/10 bg-transparent text-inherit"
-            )
+            .classes("chat-presence-chip") as self._chip
         ):
-            ui.element("span").classes("inline-block w-2 h-2 rounded-full bg-emerald-500")
-            self._count = ui.label("").classes("whitespace-nowrap")
+            ui.element("span").classes("chat-presence-dot")
+            # "3 online"; a phone shows "3" (CHIP_CSS), the word hidden but still the chip's text.
+            self._count = ui.html("", sanitize=False).classes("whitespace-nowrap")
         with (
             ui.element("div")
             .props(f"id={panel_id} popover=auto data-testid=presence-panel")
@@ -56,7 +68,6 @@ class PresencePanel:
             self._list.mark("presence-list")
         self._latest: list[GuestPublic] | None = None
         self._cooling_down = False
-        self._count.set_text("")
 
     def show(self, online: list[GuestPublic]) -> None:
         """Replace the list (PresenceChanged carries the whole of it). While a room fills up, every
@@ -73,7 +84,8 @@ class PresencePanel:
         if online is None or self._list.is_deleted:
             self._cooling_down = False
             return
-        self._count.set_text(f"{len(online)} online")
+        self._count.content = f'{len(online)}<span class="chat-presence-word"> online</span>'
+        self._chip.props["aria-label"] = f"{len(online)} online: who is here"
         self._list.content = presence_html(tuple(online))
         self._cooling_down = True
         asyncio.get_running_loop().call_later(UPDATE_INTERVAL, self._apply)
