@@ -82,6 +82,7 @@ def test_an_uploaded_image_shows_in_both_browsers(new_page: PageOpener, api: Api
     photo = tmp_path / "photo.png"
     Image.new("RGB", (900, 600), "tomato").save(photo)
     alice.locator("[data-testid=image-upload] input[type=file]").set_input_files(photo)
+    alice.get_by_test_id("upload-send").click()  # the chosen image waits for Send (#15)
     for page in (alice, bob):
         image = page.get_by_test_id("message-image").last
         expect(image).to_be_visible(timeout=LIVE + 3_000)
@@ -104,6 +105,7 @@ def test_a_file_that_is_not_an_image_gets_a_clear_notice(new_page: PageOpener, a
     fake.write_text("I am text, not a cat")
     page.locator("[data-testid=image-upload] input[type=file]").set_input_files(fake)
     expect(page.locator(".q-notification").filter(has_text="not a readable")).to_be_visible(timeout=5_000)
+    expect(page.get_by_test_id("upload-staging")).to_be_hidden()  # refused on arrival: nothing waits to be sent
     assert page.get_by_test_id("message").count() == 0
 
 
@@ -403,7 +405,8 @@ def test_the_room_list_shows_activity_live(new_page: PageOpener, api: Api) -> No
 def test_dark_mode_can_be_switched_and_is_remembered(new_page: PageOpener) -> None:
     page = new_page("/")
     expect(page.locator("body")).not_to_have_class(re.compile("body--dark"))
-    page.get_by_role("button", name="Toggle dark mode").click()
+    page.get_by_role("button", name="Theme: system").click()  # a menu: light, dark, system (#15)
+    page.get_by_test_id("theme-dark").click()
     expect(page.locator("body")).to_have_class(re.compile("body--dark"))
     page.reload()
     expect(page.locator("body")).to_have_class(re.compile("body--dark"))

@@ -188,6 +188,8 @@ def test_an_image_sent_while_replying_carries_the_quote(new_page: PageOpener, ap
     photo = tmp_path / "sunset.png"
     Image.new("RGB", (300, 200), "orange").save(photo)
     page.locator("[data-testid=image-upload] input[type=file]").set_input_files(photo)
+    expect(page.get_by_test_id("reply-preview")).to_be_visible()  # the image replies, like a text would
+    page.get_by_test_id("upload-send").click()
     image = page.get_by_test_id("message").filter(has=page.get_by_test_id("message-image"))
     expect(image.get_by_test_id("message-reply-quote")).to_contain_text("Show me the sunset", timeout=LIVE + 3_000)
     expect(page.get_by_test_id("reply-preview")).to_have_count(0)
@@ -350,7 +352,7 @@ def test_text_over_the_limit_is_kept_whole_and_refused_with_a_notice(new_page: P
     field.fill("x" * 4312)  # as a paste: nothing is cut
     expect(field).to_have_value("x" * 4312)
     too_long = page.get_by_test_id("message-too-long")
-    expect(too_long).to_have_text(f"4312 / {MESSAGE_TEXT_MAX} characters: shorten it to send")
+    expect(too_long).to_have_text(f"4,312 / {MESSAGE_TEXT_MAX:,} — shorten it by 312 to send")
     field.press("Enter")
     expect(notice(page, "shorten it")).to_be_visible()
     page.get_by_test_id("send-button").click()
@@ -360,7 +362,7 @@ def test_text_over_the_limit_is_kept_whole_and_refused_with_a_notice(new_page: P
 
     field.fill("y" * 3990)
     expect(too_long).to_have_count(0)
-    expect(page.get_by_test_id("message-length")).to_have_text(f"3990 / {MESSAGE_TEXT_MAX}")
+    expect(page.get_by_test_id("message-length")).to_have_text(f"3,990 / {MESSAGE_TEXT_MAX:,}")
     field.press("Enter")
     expect(page.get_by_test_id("message")).to_have_count(1, timeout=LIVE)
     expect(page.get_by_test_id("message-length")).to_have_count(0)
@@ -373,7 +375,7 @@ def test_an_edit_over_the_limit_is_refused_too(new_page: PageOpener, api: Api) -
     row_button(page, "short", "edit-message-button").click()
     editing = page.get_by_test_id("edit-input")
     editing.fill("z" * 4001)
-    expect(page.get_by_test_id("message-too-long")).to_contain_text("4001 / 4000")
+    expect(page.get_by_test_id("message-too-long")).to_contain_text("4,001 / 4,000")
     editing.press("Enter")
     expect(notice(page, "shorten it")).to_be_visible()
     expect(editing).to_be_visible()
