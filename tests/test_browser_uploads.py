@@ -230,6 +230,8 @@ def test_a_caption_over_the_limit_is_refused_and_kept(new_page: PageOpener, api:
     )
     caption.press("Enter")
     expect(notice(page, "shorten it")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "upload-caption-over-the-limit.png"))
     page.wait_for_timeout(1_000)
     assert messages_via_api(api, slug) == []
     expect(caption).to_have_value("c" * 4010)  # nothing cut

@@ -41,7 +41,7 @@ State = Literal["idle", "uploading", "ready", "sending"]
 
 CSS = """
 .chat-staging { padding: 0.5rem 0.75rem 0; }
-.chat-staging-card { position: relative; display: flex; align-items: center; padding: 0.5rem 3rem 0.5rem 0.5rem;
+.chat-staging-card { position: relative; display: flex; align-items: center; padding: 0.5rem 3.25rem 0.5rem 0.5rem;
   background: var(--chat-raised); border: 1px solid var(--chat-border); border-radius: 0.75rem; }
 .chat-uploader.q-uploader { flex: 1; min-width: 0; width: auto; max-height: none; background: transparent;
   box-shadow: none; border-radius: 0; color: var(--chat-text); }
@@ -61,11 +61,11 @@ CSS = """
 .chat-uploader .q-uploader__file--uploaded .q-uploader__subtitle { visibility: hidden; }
 .chat-uploader .q-uploader__file-header .q-btn { display: none; }
 .chat-uploader .q-uploader__file .q-circular-progress { color: var(--chat-accent); font-size: 1.75rem; }
-.chat-staging-status { position: absolute; left: 5.25rem; right: 3rem; top: calc(50% + 0.1rem);
+.chat-staging-status { position: absolute; left: 5.25rem; right: 3.25rem; top: calc(50% + 0.1rem);
   font-size: 0.75rem; line-height: 1.5; color: var(--chat-muted); white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; pointer-events: none; }
 .chat-staging-status:empty { display: none; }
-.chat-staging-cancel { position: absolute; top: 0.25rem; right: 0.25rem; }
+.chat-staging-cancel { position: absolute; top: 50%; right: 0.25rem; transform: translateY(-50%); }
 """
 
 
@@ -146,8 +146,8 @@ class _Controls:
     def __init__(self, staging: "ImageStaging", bind_enter: BindEnter) -> None:
         with staging.card:
             self.status = ui.label().classes("chat-staging-status").props("data-testid=upload-status aria-live=polite")
-            ui.button(icon="close", on_click=staging.cancel).props(
-                "flat round dense size=sm aria-label='Cancel the image' data-testid=upload-cancel"
+            ui.button(icon="close", on_click=staging.cancel).props(  # 42 px: easy to hit on a phone
+                "flat round aria-label='Cancel the image' data-testid=upload-cancel"
             ).classes("chat-staging-cancel chat-muted").tooltip("Cancel (Escape)")
         with staging.panel:
             self.gauge = LengthGauge()

@@ -9,7 +9,7 @@ from models.message import MESSAGE_TEXT_MAX
 
 NEAR_LIMIT = MESSAGE_TEXT_MAX - 500  # the counter shows from here
 
-CSS = """
+CSS = """  /* added once per page, by the composer */
 .chat-gauge { font-size: 0.75rem; line-height: 1rem; padding-top: 0.25rem; text-align: right;
   color: var(--chat-faint); font-variant-numeric: tabular-nums; }
 .chat-gauge-over { color: var(--chat-danger); font-weight: 600; }
@@ -35,7 +35,6 @@ class LengthGauge:
     it shows, and the over-limit sentence is announced to screen readers once, when it appears."""
 
     def __init__(self) -> None:
-        ui.add_css(CSS)
         self._slot = ui.element("div").classes("w-full px-4")
         self._label: ui.label | None = None
         self._over = False
