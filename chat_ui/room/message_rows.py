@@ -30,7 +30,7 @@ from models.message import MessagePublic, ReactionPublic, ReplyQuote
 # A guest's colour: one of these hues, picked from their id (names, avatars, quotes). The CSS gives each
 # hue a light and a dark shade (row_css.py: `.chat-hue-<n>`); these are the light ones, for elements
 # that need a colour of their own (the composer's suggestions), each at least 4.5:1 on white.
-NAME_COLOURS = ("#4f46e5", "#0e7490", "#047857", "#b45309", "#b91c1c", "#be185d", "#7c3aed", "#2563eb")
+NAME_COLOURS = ("#4f46e5", "#0e7490", "#047857", "#c2410c", "#b91c1c", "#be185d", "#7c3aed", "#1d4ed8")
 ROW_CLASSES = "chat-row"
 COMMAND_TARGET = "chat-messages"  # the id of the element whose `command` event the list listens to
 GROUP_WITHIN = timedelta(minutes=5)  # consecutive messages of one author this close share a header

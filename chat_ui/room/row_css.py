@@ -10,8 +10,10 @@ are fixed line heights, so that rows are dense and never change height after the
 from chat_ui.room.message_rows import NAME_COLOURS
 
 # Each hue as text on a dark surface (at least 4.5:1 on --chat-surface and --chat-hover of the dark
-# palette); avatars keep the light shade in both themes, under white initials (4.5:1 and more).
-DARK_NAME_COLOURS = ("#818cf8", "#22d3ee", "#34d399", "#fbbf24", "#f87171", "#f472b6", "#a78bfa", "#60a5fa")
+# palette, and on a reply's quote in a hovered row); avatars keep the light shade in both themes, under
+# white initials (4.5:1 and more). The light shades keep 4.5:1 on white, a hovered row, a mention's
+# mark and a quote on it.
+DARK_NAME_COLOURS = ("#a5b4fc", "#22d3ee", "#34d399", "#fb923c", "#fca5a5", "#f9a8d4", "#c4b5fd", "#60a5fa")
 
 
 def _hues() -> str:
@@ -28,8 +30,9 @@ ROW_CSS = (
   --chat-gutter: 2.25rem;        /* the avatar's size, and the width of the gutter */
   --chat-line: 1.25rem;          /* a line of message text */
   --chat-group-gap: .375rem;     /* above a group's head line */
-  --chat-mention-bg: rgba(250, 204, 21, .13);
-  --chat-mention-hover: rgba(250, 204, 21, .22);
+  --chat-mention-bg: rgba(250, 204, 21, .09);   /* --chat-faint keeps 4.5:1 on it */
+  --chat-mention-hover: rgba(250, 204, 21, .18);
+  --chat-quote-bg: color-mix(in srgb, var(--chat-accent) 6%, transparent);  /* the hues keep 4.5:1 on it */
   --chat-mention-mark: #eab308;
   --chat-flash: rgba(250, 204, 21, .45);
 }
@@ -37,6 +40,7 @@ body.body--dark {
   --chat-mention-bg: rgba(250, 204, 21, .08);
   --chat-mention-hover: rgba(250, 204, 21, .13);
   --chat-flash: rgba(250, 204, 21, .25);
+  --chat-quote-bg: color-mix(in srgb, var(--chat-accent) 12%, transparent);
 }
 """
     + _hues()
@@ -63,6 +67,9 @@ body.body--dark {
   text-align: center; font-size: .6875rem; line-height: var(--chat-line); color: var(--chat-faint);
   font-variant-numeric: tabular-nums; opacity: 0; }
 .chat-row:hover > .chat-gutter-time, .chat-row:focus-within > .chat-gutter-time { opacity: 1; }
+/* On a hovered row's background, --chat-faint falls short of 4.5:1: small text darkens to --chat-muted. */
+.chat-row:hover .chat-time, .chat-row:hover .chat-gutter-time, .chat-row:hover .chat-edited {
+  color: var(--chat-muted); }
 
 /* The toolbar: floats over the row's top right on hover and on keyboard focus within the row. */
 .chat-actions { position: absolute; top: -.875rem; right: 1rem; z-index: 2; display: flex; align-items: center;
@@ -129,10 +136,10 @@ body.body--dark .chat-actions { box-shadow: 0 1px 2px rgba(0, 0, 0, .4), 0 4px 1
 .chat-reply-quote { display: flex; align-items: baseline; gap: .375rem; min-width: 0; max-width: 100%;
   justify-self: start; margin: .125rem 0; padding: 0 .5rem; line-height: 1.25rem;
   border-left: 3px solid color-mix(in srgb, var(--chat-accent) 45%, transparent); border-radius: .25rem;
-  background: var(--chat-accent-soft); font-size: .8125rem; color: var(--chat-muted); cursor: pointer;
+  background: var(--chat-quote-bg); font-size: .8125rem; color: var(--chat-muted); cursor: pointer;
   text-align: left; }
-.chat-reply-quote:hover { background: color-mix(in srgb, var(--chat-accent) 20%, transparent); }
-.chat-quote-icon { color: var(--chat-faint); }
+.chat-reply-quote:hover { background: var(--chat-accent-soft); }
+.chat-quote-icon { color: var(--chat-muted); }
 .chat-quote-author { font-weight: 600; white-space: nowrap; flex: none; max-width: 10rem; overflow: hidden;
   text-overflow: ellipsis; color: var(--chat-hue, var(--chat-text)); }
 .chat-quote-text { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
