@@ -294,6 +294,7 @@ class SearchableTable:
         """A dialog for the new value; True once it is saved (a refusal keeps the dialog and the text)."""
         field = edit.field
         with ui.dialog() as dialog, ui.card().classes("w-[28rem] max-w-full"):
+            dialog.props["aria-label"] = name  # its name for screen readers
             ui.label(f"{name}: {row[field]}" if field != "description" else name).classes("font-semibold")
             label = field.replace("_", " ").capitalize()
             value = (

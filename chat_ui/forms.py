@@ -28,6 +28,7 @@ def problem_of(validate: Callable[[str], object]) -> Callable[[str], str | None]
 async def confirm(question: str, detail: str, action: str, *, testid: str) -> bool:
     """Ask before something that cannot be undone; True if the user chose `action`."""
     with ui.dialog() as dialog, ui.card().classes("max-w-md"):
+        dialog.props["aria-label"] = question  # its name for screen readers
         ui.label(question).classes("text-base font-semibold")
         ui.label(detail).classes("text-sm chat-muted")
         with ui.row().classes("justify-end w-full"):

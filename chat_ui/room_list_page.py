@@ -289,7 +289,10 @@ class CreateRoomDialog:
 
     def __init__(self, *, on_create: Callable[[str, str], Awaitable[None]]) -> None:
         self._on_create = on_create
-        with ui.dialog() as self._dialog, ui.card().classes("w-[28rem] max-w-full gap-3"):
+        with (
+            ui.dialog().props("aria-label='Create a room'") as self._dialog,
+            ui.card().classes("w-[28rem] max-w-full gap-3"),
+        ):
             ui.label("Create a room").classes("text-lg font-semibold")
             self._name = (
                 ui.input("Name", validation=problem_of(rooms.validate_room_name))

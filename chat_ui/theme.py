@@ -70,11 +70,10 @@ body { font-family: Inter, ui-sans-serif, system-ui, -apple-system, "Segoe UI", 
 .chat-border-bottom { border-bottom: 1px solid var(--chat-border); }
 .chat-muted { color: var(--chat-muted); }
 .chat-faint { color: var(--chat-faint); }
-/* Quasar's primary as text (flat buttons, links, icons): the palette's accent, which keeps 4.5:1 in
-   dark mode too, where the brand's own indigo would not. Fills (bg-primary) keep the brand colour.
-   Quasar's !important classes sit in NiceGUI's last layer (quasar_importants); an !important in an
-   earlier layer (overrides) outranks them, one outside every layer would not. */
-@layer overrides { .text-primary { color: var(--chat-accent) !important; } }
+/* Quasar's primary where it is text or a line on the surface (flat buttons, links, icons, a focused
+   field's label and outline): the palette's accent, which keeps 4.5:1 in dark mode too, where the
+   brand's own indigo would not (2.8:1). Fills (bg-primary, with white text) keep the brand colour. */
+.text-primary, .q-field { --q-primary: var(--chat-accent); }
 /* Keyboard focus is always visible: a 2 px ring in the focus colour around buttons (Quasar's too),
    links, the rows' commands, reaction chips, quotes, and any other focusable element. Quasar's
    fields draw their own focused underline or outline, so their inputs get none. Quasar's buttons

@@ -17,7 +17,7 @@ class ReactionPicker:
         self._on_pick = on_pick
         self._message_id: int | None = None
         with ui.dialog() as self._dialog, ui.card().classes("p-3 gap-2 w-[21rem] max-w-[94vw]"):
-            self._dialog.props("data-testid=reaction-picker-dialog")
+            self._dialog.props("data-testid=reaction-picker-dialog aria-label='Add a reaction'")
             with ui.column().classes("w-full gap-2").props("data-testid=reaction-picker").mark("reaction-picker"):
                 ui.label("Add a reaction").classes("text-sm font-semibold chat-muted")
                 with ui.element("div").classes("w-full grid grid-cols-8 gap-0.5"):
