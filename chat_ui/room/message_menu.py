@@ -105,11 +105,11 @@ class MessageMenu:
 
 def _sheet() -> tuple[ui.dialog, ui.card]:
     """The menu's frame: a card at the bottom of the screen, the width of a phone."""
-    with ui.dialog().props("position=bottom") as dialog:
+    with ui.dialog().props("position=bottom aria-label='Message actions'") as dialog:
         card = (
             ui.card()
             .classes("chat-menu-sheet w-full max-w-[32rem] p-0 pb-2 gap-0 rounded-b-none")
-            .props("data-testid=message-menu role=dialog aria-label='Message actions'")
+            .props("data-testid=message-menu")
             .mark("message-menu")
         )
     return dialog, card
