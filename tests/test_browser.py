@@ -82,7 +82,6 @@ def test_an_uploaded_image_shows_in_both_browsers(new_page: PageOpener, api: Api
     photo = tmp_path / "photo.png"
     Image.new("RGB", (900, 600), "tomato").save(photo)
     alice.locator("[data-testid=image-upload] input[type=file]").set_input_files(photo)
-    alice.get_by_test_id("upload-send").click()  # the chosen image waits for Send (#15)
     for page in (alice, bob):
         image = page.get_by_test_id("message-image").last
         expect(image).to_be_visible(timeout=LIVE + 3_000)

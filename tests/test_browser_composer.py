@@ -187,7 +187,7 @@ def test_an_image_sent_while_replying_carries_the_quote(new_page: PageOpener, ap
     row_button(page, "Show me the sunset", "reply-button").click()
     photo = tmp_path / "sunset.png"
     Image.new("RGB", (300, 200), "orange").save(photo)
-    page.locator("[data-testid=image-upload] input[type=file]").set_input_files(photo)
+    page.locator("[data-testid=image-stage] input[type=file]").set_input_files(photo)
     expect(page.get_by_test_id("reply-preview")).to_be_visible()  # the image replies, like a text would
     page.get_by_test_id("upload-send").click()
     image = page.get_by_test_id("message").filter(has=page.get_by_test_id("message-image"))

@@ -23,7 +23,7 @@ from tests.support import ROOT, AppProcess, running_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
-FILE_INPUT = "[data-testid=image-upload] input[type=file]"
+FILE_INPUT = "[data-testid=image-stage] input[type=file]"  # the image button's uploader, which stages
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,6 @@ def test_an_image_uploaded_on_one_instance_is_served_by_both(
     photo = tmp_path / "shared.png"
     Image.new("RGB", (640, 480), "gold").save(photo)
     alice.locator("[data-testid=image-upload] input[type=file]").set_input_files(photo)
-    alice.get_by_test_id("upload-send").click()  # the chosen image waits for Send (#15)
     image = bob.get_by_test_id("message-image").last
     expect(image).to_be_visible(timeout=5_000)
     expect(image).to_have_js_property("complete", True)

@@ -21,7 +21,7 @@ from nicegui import events, ui
 from nicegui.event_listener import EventListener
 
 from chat_ui.notices import notify
-from chat_ui.room.image_staging import ImageStaging
+from chat_ui.room.image_staging import ImageStaging, QuickImageUpload
 from chat_ui.room.length_gauge import CSS as GAUGE_CSS
 from chat_ui.room.length_gauge import LengthGauge
 from chat_ui.room.message_rows import name_colour
@@ -230,6 +230,7 @@ class Composer:
                     on_open=self._staging_opened,
                     bind_enter=enter_pressed,
                 )
+                QuickImageUpload(max_upload_bytes=max_upload_bytes, on_send=self._send_image)
                 with ui.element("div").classes("w-full") as self._writing:
                     self._gauge = LengthGauge()
                     with ui.element("div").classes("w-full flex items-end gap-2 px-3 py-2"):
@@ -425,7 +426,7 @@ class Composer:
                 listener.type = listener.type.removesuffix(".prevent") + (".prevent" if prevent else "")
             self._input.update()
 
-    async def _send_image(self, name: str, data: bytes, caption: str) -> bool:
+    async def _send_image(self, name: str, data: bytes, caption: str = "") -> bool:
         """The staged image goes with the reply being composed, as a text would."""
         reply = self._reply
         sent = await self._on_image(name, data, reply.id if reply is not None else None, caption)

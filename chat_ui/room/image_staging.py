@@ -14,8 +14,10 @@ say which file or how big: what it reports of an added file does, see `chosen_fi
 the size again and the first bytes against the four formats; on Send, the service decodes it and
 says why not. (The server's body limit, api/body_limit.py, refuses an oversized upload anyway.)
 
-Scripts drive it through the file input inside `data-testid=image-upload`: set its files, then
-click `data-testid=upload-send` (a click before the file arrived sends it once it has).
+Scripts drive it through the file input inside `data-testid=image-stage`: set its files, then
+click `data-testid=upload-send` (a click before the file arrived sends it once it has). CONTRACT §4's
+`image-upload` is another, hidden uploader (QuickImageUpload): choosing an image there sends it at
+once, with no preview, as the contract promises scripts.
 """
 
 import re
@@ -100,10 +102,12 @@ def looks_like_an_image(head: bytes) -> bool:
     return head.startswith(SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
-def refusal(reasons: list[str]) -> str:
+def refusal(reasons: list[str], limit: int | None = None) -> str:
     """What the browser refused, from Quasar's `failedPropValidation` values."""
     if "accept" in reasons:
         return f"That file is not an image: send {FORMATS}."
+    if "max-file-size" in reasons and limit is not None:
+        return f"That image is too large: images can be at most {megabytes(limit)}."
     return "Choose one image at a time."
 
 
@@ -190,7 +194,7 @@ class ImageStaging:
     def _uploader(self) -> ui.upload:
         upload = (
             ui.upload(auto_upload=False, max_files=1, on_upload=self._arrived)
-            .props(f"accept='{ACCEPTED}' flat data-testid=image-upload")
+            .props(f"accept='{ACCEPTED}' flat data-testid=image-stage")
             .classes("chat-uploader")
         )
         upload.on("added", self._added)
@@ -301,3 +305,33 @@ class ImageStaging:
     def _show_status(self, text: str) -> None:
         if self._controls is not None and self._controls.status.text != text:
             self._controls.status.set_text(text)
+
+
+class QuickImageUpload:
+    """CONTRACT §4's `image-upload`: an image chosen through its file input is sent at once, with no
+    preview and no caption. Scripts and acceptance checks drive the page this way; people use the
+    image button, whose image waits in ImageStaging. Hidden: it has no button of its own."""
+
+    def __init__(self, *, max_upload_bytes: int, on_send: Callable[[str, bytes], Awaitable[bool]]) -> None:
+        self._max, self._on_send = max_upload_bytes, on_send
+        self.upload = (
+            ui.upload(auto_upload=True, max_files=1, max_file_size=max_upload_bytes, on_upload=self._arrived)
+            .props(f"accept='{ACCEPTED}' data-testid=image-upload")
+            .mark("image-upload")
+            .classes("hidden")
+        )
+        self.upload.on("rejected", self._rejected)
+
+    async def _arrived(self, event: events.UploadEventArguments) -> None:
+        try:
+            if event.file.size() > self._max:
+                notify(too_big(event.file.name, event.file.size(), self._max), type="negative")
+                return
+            await self._on_send(event.file.name, await event.file.read())  # the service says what is wrong
+        finally:
+            self.upload.reset()
+
+    def _rejected(self, event: events.GenericEventArguments) -> None:
+        entries = event.args if isinstance(event.args, list) else [event.args]
+        reasons = [str(entry.get("failedPropValidation")) for entry in entries if isinstance(entry, dict)]
+        notify(refusal(reasons, self._max), type="negative")
