@@ -74,12 +74,16 @@ def _post(api: Api, slug: str, body: dict[str, Any]) -> int:
 
 @pytest.fixture
 def visitor(browser: Browser, chat: AppProcess, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
-    """A fresh visitor's browser at the test's size and colour scheme (the page follows the system's)."""
+    """A fresh visitor's browser at the test's size and colour scheme (the page follows the system's);
+    at the phone's size, a phone's touch screen, where rows show their "⋯" button."""
     width, height = request.node.callspec.params["size"]
+    phone = width < 600
     context = browser.new_context(
         viewport={"width": width, "height": height},
         base_url=chat.url,
         color_scheme=request.node.callspec.params["scheme"],
+        has_touch=phone,
+        is_mobile=phone,
     )
     yield context
     context.close()
