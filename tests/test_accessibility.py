@@ -19,6 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from chat_ui import theme
 from tests.pages import LIVE, Api, send
 from tests.support import ROOT, AppProcess, running_app, unique
 
@@ -26,6 +27,64 @@ ARTIFACTS = ROOT / "test-artifacts"
 SIZES = [(1280, 800), (390, 844)]
 SCHEMES = ["light", "dark"]
 BLOCKING = {"serious", "critical"}
+
+
+# The palette itself (chat_ui/theme.py), checked without a browser: every text colour on every
+# surface it may sit on, in both themes, by WCAG's formula.
+
+TEXT_ON_SURFACES = {
+    fg: ("page", "surface", "raised", "hover")
+    for fg in ("text", "muted", "faint", "accent", "accent-text", "danger", "warning")
+}
+
+
+def _palette(selector: str) -> dict[str, str]:
+    block = re.search(re.escape(selector) + r" \{(.*?)\}", theme.CSS, re.S)
+    assert block, f"theme.CSS has a {selector} block"
+    return dict(re.findall(r"--chat-([a-z-]+):\s*([^;]+);", block.group(1)))
+
+
+def _rgba(value: str) -> tuple[float, float, float, float]:
+    if value.startswith("#"):
+        return (*(int(value[i : i + 2], 16) for i in (1, 3, 5)), 1.0)  # type: ignore[return-value]
+    r, g, b, a = (float(part) for part in re.findall(r"[\d.]+", value))
+    return r, g, b, a
+
+
+def _over(top: str, below: str) -> str:
+    """A translucent colour as painted over an opaque one."""
+    r, g, b, a = _rgba(top)
+    base = _rgba(below)
+    return "#" + "".join(f"{round(a * c + (1 - a) * d):02x}" for c, d in zip((r, g, b), base[:3], strict=True))
+
+
+def contrast(one: str, other: str) -> float:
+    def luminance(colour: str) -> float:
+        channels = [c / 255 for c in _rgba(colour)[:3]]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("selector", [":root", "body.body--dark"])
+def test_the_palette_keeps_text_readable(selector: str) -> None:
+    """Every text colour reaches 4.5:1 on each surface, text on accent-soft and on the brand fill
+    too; the presence dot (a shape) reaches 3:1."""
+    palette = _palette(selector)
+    pairs = [(fg, bg, palette[bg], 4.5) for fg, bgs in TEXT_ON_SURFACES.items() for bg in bgs]
+    for surface in ("surface", "raised"):
+        soft = _over(palette["accent-soft"], palette[surface])
+        pairs += [(fg, f"accent-soft on {surface}", soft, 4.5) for fg in ("text", "muted", "accent-text")]
+    pairs += [("on-accent", "accent-fill", palette["accent-fill"], 4.5), ("online", "surface", palette["surface"], 3)]
+    low = [
+        f"--chat-{fg} on {name}: {contrast(palette[fg], colour):.2f}"
+        for fg, name, colour, least in pairs
+        if contrast(palette[fg], colour) < least
+    ]
+    assert not low, f"{selector}: {low}"
+    assert contrast("#777777", "#ffffff") < 4.5 < contrast("#767676", "#ffffff")  # the formula, on WCAG's own pair
 
 
 @pytest.fixture(scope="module")
