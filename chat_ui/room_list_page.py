@@ -47,7 +47,7 @@ async def room_list_page(frame: PageFrame) -> None:
 
     dialog = CreateRoomDialog(on_create=create)
     ui.add_css(ROOM_CARD_CSS)
-    with ui.column().classes("w-full max-w-3xl mx-auto px-3 py-4 sm:px-4 sm:py-6 gap-4"):
+    with ui.column().classes("w-full max-w-3xl mx-auto px-0 py-2 sm:px-4 sm:py-6 gap-4"):
         with ui.row().classes("w-full items-center no-wrap gap-3"):
             with ui.column().classes("gap-0 min-w-0 flex-1"):
                 ui.label("Rooms").classes("text-2xl font-bold")
@@ -224,8 +224,8 @@ class RoomCards:
 
 
 def _empty_state(query: str) -> None:
-    with ui.card().props("flat bordered").classes("w-full items-center py-10 chat-muted"):
-        ui.icon("search_off" if query else "forum", size="48px").classes("text-slate-300")
+    with ui.column().classes("chat-room-empty w-full items-center gap-2 py-10 chat-muted"):
+        ui.icon("search_off" if query else "forum", size="48px").classes("chat-faint")
         ui.label(f"No room matches “{query}”." if query else "No rooms yet. Create the first one!")
 
 
@@ -244,6 +244,7 @@ ROOM_CARD_CSS = """
 .chat-room-card-meta { grid-area: meta; margin-left: .875rem; display: flex; flex-direction: column;
   align-items: flex-end;
   font-size: .75rem; line-height: 1.125rem; color: var(--chat-muted); white-space: nowrap; }
+.chat-room-empty { border: 1px dashed var(--chat-border); border-radius: .875rem; background: var(--chat-surface); }
 .chat-room-card-badge { grid-area: badge; }
 .chat-room-card-badge:not(:empty) { margin-left: .75rem; }
 .chat-room-card:not(:has(.chat-room-card-about)) { grid-template-areas: "avatar name meta badge"; }

@@ -7,6 +7,16 @@ from nicegui import ui
 
 from chat_ui.my_rooms import MyRooms, UnreadBadge
 
+SIDEBAR_CSS = """
+.chat-sidebar { border-right: 1px solid var(--chat-border); }
+.chat-sidebar-room { color: var(--chat-text); }
+.chat-sidebar-room:hover { background: var(--chat-hover); }
+.chat-sidebar-room .chat-sidebar-hash { color: var(--chat-faint); }
+.chat-sidebar-room[aria-current=page] { background: var(--chat-accent-soft); color: var(--chat-accent-text);
+  font-weight: 600; }
+.chat-sidebar-room[aria-current=page] .chat-sidebar-hash { color: inherit; }
+"""
+
 
 class RoomSidebar:
     """Fed by MyRooms: the list is rebuilt when its rooms or names change, and otherwise only the
@@ -16,9 +26,10 @@ class RoomSidebar:
         self._my_rooms, self._current = my_rooms, current
         self._shown: list[tuple[str, str]] = []  # (slug, name) in the order shown
         self._badges: dict[str, UnreadBadge] = {}
+        ui.add_css(SIDEBAR_CSS)
         with (
             ui.element("nav")
-            .classes("chat-surface border-r border-slate-500/20 flex max-lg:hidden flex-col w-64 shrink-0 h-full")
+            .classes("chat-surface chat-sidebar flex max-lg:hidden flex-col w-64 shrink-0 h-full")
             .classes("overflow-y-auto")
             .props("data-testid=room-sidebar aria-label='Your rooms'")
             .mark("room-sidebar")
@@ -46,13 +57,13 @@ class RoomSidebar:
 
     def _item(self, slug: str, name: str) -> UnreadBadge:
         current = slug == self._current
-        look = "bg-primary/10 text-primary font-semibold" if current else "hover:bg-slate-500/10"
         with (
             ui.link(target=f"/rooms/{slug}")
-            .classes(f"w-full flex items-center gap-2 no-wrap rounded-lg px-3 py-2 no-underline text-inherit {look}")
+            .classes("chat-sidebar-room w-full flex items-center gap-2 no-wrap rounded-lg px-3 py-2 no-underline")
             .props(f"data-testid=sidebar-room data-slug={slug}" + (" aria-current=page" if current else ""))
             .mark("sidebar-room")
         ):
-            ui.label("#").classes("chat-muted shrink-0")
-            ui.label(name).classes("truncate flex-1 min-w-0 text-sm").props("data-testid=sidebar-room-name")
+            ui.label("#").classes("chat-sidebar-hash shrink-0")
+            label = ui.label(name).classes("truncate flex-1 min-w-0 text-sm").props("data-testid=sidebar-room-name")
+            label.props["title"] = name  # the whole name, where the column cuts it short
             return UnreadBadge(self._my_rooms.unread(slug), classes="shrink-0")
