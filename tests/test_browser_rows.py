@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from chat_ui.room.message_rows import initials
 from tests.pages import LIVE, Api, PageOpener, open_room, send
 from tests.support import ROOT, AppProcess, running_app, unique
 
@@ -97,9 +98,9 @@ def test_quick_messages_share_one_header_with_an_avatar_drawn_without_images(
         expect(row(page, grouped).get_by_test_id("message-author")).to_be_hidden()
         expect(row(page, grouped).get_by_test_id("message-author")).to_have_text("Ada Lovelace")  # kept, hidden
         expect(row(page, grouped).locator(".chat-avatar")).to_have_count(0)
-    for header, initials in ((first, "AL"), (reply, "AL"), (other, "B")):
+    for header, letters in ((first, "AL"), (reply, "AL"), (other, "B")):
         avatar = row(page, header).locator(".chat-avatar")
-        expect(avatar).to_have_text(initials)
+        expect(avatar).to_have_text(letters)
         width, height = size(avatar)
         assert 32 <= width <= 40 and abs(width - height) < 1, "a round avatar of about 36 px"
         assert avatar.evaluate("el => getComputedStyle(el).borderRadius") in ("9999px", "50%")
@@ -140,6 +141,12 @@ def test_a_laptop_screen_shows_twice_as_many_short_messages_as_before_grouping(
     page.wait_for_timeout(300)  # fonts and layout settled
     shown = page.get_by_test_id("message-list").evaluate(FULLY_IN_VIEW)
     assert shown >= 2 * BEFORE_GROUPING, f"{shown} short messages fully in view at 1280x800"
+
+
+def test_initials_are_one_or_two_capitals_from_the_first_and_last_words() -> None:
+    assert [
+        initials(name) for name in ("Ada Lovelace", "bo", "Guest 4821", "  Cy  de Young ", "🙂 Zoë", "🙂", "ßa")
+    ] == ["AL", "B", "G4", "CY", "Z", "🙂", "ß"]
 
 
 # Desktop: the toolbar on hover and on keyboard focus

@@ -9,10 +9,14 @@ a message that reaches a thousand viewers in one zone is rendered once. What dif
 beyond those flags is not in the HTML: the reader's own reactions are highlighted by one CSS
 rule per page (`data-guests` lists who reacted; theme.own_reaction_css).
 
+A group's first row shows the author's avatar: initials on the guest's hue, drawn by CSS (no image
+request); the rows after it in the group show their time in the gutter on hover.
+
 The row's buttons need no script either. A thumbnail opens its full-size image in a popover
 (`popovertarget`: the browser opens it, and closes it on Escape or a click outside). Every other
 button sends an invoker command (`commandfor`/`command`) to the message list, whose `command`
-event carries the command's name, e.g. `--delete-42`, to the server.
+event carries the command's name, e.g. `--delete-42`, to the server; so does a row's "⋯" button
+on touch screens, which opens the page's menu of the message (message_menu.py).
 """
 
 import hashlib
@@ -75,7 +79,7 @@ def render_row(message: MessagePublic, view: RowView) -> str:
     author = escape(author_name)
     parts = [_separator(view.day) if view.day else "", _UNREAD_DIVIDER if view.unread else ""]
     parts.append(_row_open(message, view))
-    parts.append(_gutter_time(message, view) if view.continued else _header(message, view, author_name))
+    parts.append(_gutter_time(message, view, author_name) if view.continued else _header(message, view, author_name))
     if message.reply_to is not None:
         parts.append(_quote(message.reply_to, names))
     if message.image is not None:
@@ -108,15 +112,14 @@ def _header(message: MessagePublic, view: RowView, name: str) -> str:
     )
 
 
-def _gutter_time(message: MessagePublic, view: RowView) -> str:
+def _gutter_time(message: MessagePublic, view: RowView, name: str) -> str:
     """A grouped row: its time in the gutter (shown on hover), and the author's name kept, hidden."""
     local = message.created_at.astimezone(view.timezone)
     title = escape(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
     return (
         f'<time class="chat-gutter-time" datetime="{message.created_at.isoformat()}" title="{title}">'
         f"{local:%H:%M}</time>"
-        f'<span data-testid="message-author" class="chat-author chat-author-hidden">'
-        f"{escape(dict(view.names).get(message.author.id, message.author.display_name))}</span>"
+        f'<span data-testid="message-author" class="chat-author chat-author-hidden">{escape(name)}</span>'
     )
 
 
