@@ -139,6 +139,7 @@ class LiveRoom:
     def _show_room(self, room: RoomState) -> None:
         self._actions.room = room
         self._header.show(room)
+        self._messages.set_room_name(room.name)
         self._composer.set_locked(room.locked)
         ui.page_title(room.name)
         if self.on_title is not None:  # U3

@@ -6,12 +6,18 @@ The browser does the scrolling work by itself:
   sees; and a reader at the bottom stays there as messages arrive (the class `chat-follow` turns
   scroll anchoring off while they are). A reader further up keeps their place by the browser's
   scroll anchoring when messages arrive or are unloaded below them.
-- Where the reader is comes from invisible strips along the edges of the history (Quasar's
-  QIntersection, the browser's IntersectionObserver): near the top loads the page before, near
-  the bottom of a window far back loads the page after, and at the very bottom means following.
-  They report only when that changes, so a scrolling reader costs the server nothing else.
+- Where the reader is comes from invisible strips of the history (Quasar's QIntersection, the
+  browser's IntersectionObserver): near the top loads the page before, near the bottom of a window
+  far back loads the page after, and two say whether the reader is at the very bottom (following):
+  a 2 px strip at the bottom, and one covering everything above the bottom screenful, which is in
+  view exactly while the reader is scrolled up. They report only when that changes, so a scrolling
+  reader costs the server nothing else.
 - Scrolling to the newest message (the "new messages" button, or the reader's own message sent
   while reading further up) mounts the scroller afresh (a new Vue key), which starts at its origin.
+  A message of one's own is always shown at the bottom, so it is in view whole unless it is taller
+  than the list.
+- The "new messages" button counts the messages from others that arrived while the reader was not
+  following; the list is an ARIA log, and a polite live region beside it reads out what others say.
 
 The window never holds much more than MAX_RENDERED messages: scrolling far back unloads the
 newest ones, and the "new messages" button (or scrolling down again) brings them back.
@@ -48,9 +54,34 @@ from models.guest import GuestPublic
 from models.message import REPLY_QUOTE_MAX, MessagePage, MessagePublic, ReplyQuote
 
 log = logging.getLogger(__name__)
+
+LIST_CSS = """
+/* The scroller is a size container, so that a strip of the history can be placed a screenful above
+   its bottom (100cqh); the strips are clipped to the history, never making it scrollable. */
+.chat-message-list { container-type: size; }
+.chat-list-edges { position: absolute; inset: 0; overflow: clip; pointer-events: none; }
+/* "3 new messages ↓": the brand's fill, floating over the newest rows, easy to see in both themes. */
+.chat-new-messages { position: absolute; bottom: .75rem; left: 50%; transform: translateX(-50%); z-index: 3;
+  background: var(--chat-accent-fill); color: var(--chat-on-accent); font-weight: 600; font-size: .8125rem;
+  padding: .375rem .875rem .375rem 1rem; min-height: 2.25rem; white-space: nowrap;
+  box-shadow: 0 1px 3px var(--chat-shadow), 0 8px 24px var(--chat-shadow);
+  animation: chat-new-messages-in .18s ease-out; }
+.chat-new-messages .q-icon { font-size: 1.125rem; margin-left: .375rem; }
+.chat-new-messages:hover { filter: brightness(1.08); }
+@keyframes chat-new-messages-in { from { opacity: 0; transform: translate(-50%, .5rem); } }
+@media (prefers-reduced-motion: reduce) { .chat-new-messages { animation: none; } }
+/* Read by screen readers, not shown. */
+.chat-sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
+"""
 MAX_RENDERED = 200
 CHUNK_SIZE = 8  # messages per element: fewer elements per viewer, against resending a chunk's HTML
 NEAR_EDGE_PX = 600  # the next page loads while the reader is still this far from the window's edge
+# The reader is away from the bottom while this strip is in view: from the history's top down to
+# 2 px above the bottom screenful (100cqh: the scroller's height, a size container). Its top lies
+# above the clipping box, so a history shorter than the screen leaves nothing of it to see.
+AWAY_FROM_BOTTOM = "top: -4px; bottom: calc(100cqh + 2px)"
+ANNOUNCED_CHARS = 140  # what the live region reads of a message
 COMMAND = re.compile(r"--(delete|remove|edit|reply|react|menu|jump)-(\d{1,18})")
 TOGGLE = re.compile(r"--toggle-(\d{1,18})-([0-9a-f_]{1,120})")
 
@@ -111,13 +142,13 @@ class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
 
 
 class _EdgeWatcher(Element):
-    """An invisible strip along one edge of the history that reports when it comes into view and
-    when it leaves (QIntersection: the browser's IntersectionObserver, no script of ours)."""
+    """An invisible strip of the history that reports when it comes into view and when it leaves
+    (QIntersection: the browser's IntersectionObserver, no script of ours). Its first report comes
+    only if it starts in view: QIntersection starts as hidden and reports changes only."""
 
-    def __init__(self, edge: str, height_px: int, on_change: Callable[[bool], Any]) -> None:
+    def __init__(self, place: str, on_change: Callable[[bool], Any]) -> None:
         super().__init__("q-intersection")
-        self.style(f"position: absolute; {edge}: 0; left: 0; width: 1px; height: {height_px}px; pointer-events: none")
-        self.classes("chat-no-anchor")
+        self.style(f"position: absolute; left: 0; width: 1px; {place}")
         self.on("visibility", lambda event: on_change(bool(event.args)))
 
 
@@ -144,6 +175,9 @@ class MessageList:
         self._watchers: tuple[_EdgeWatcher, ...] = ()
         self._names: dict[int, str] = {}  # display names by guest id: members (set_names) and authors seen
         self._divider_id: int | None = None  # the first unread message when the page opened
+        # Messages from others that arrived while the reader was not following (the button's count).
+        self._waiting: set[int] = set()
+        self._spoken_id = 0  # the newest message the live region has announced
         self._reader_id = 0
         self.timezone = ZoneInfo("UTC")
         self.on_read: Callable[[int], None] | None = None  # the newest id read at the live edge, as it grows
@@ -151,26 +185,49 @@ class MessageList:
         self.reader_id = reader_id
 
     def _build(self) -> None:
+        ui.add_css(LIST_CSS)
         with ui.element("div").classes("relative flex-1 min-h-0 w-full"):
+            # A log (ARIA) whose own announcing is off: a live row re-renders its whole chunk, which
+            # would be read out again; the announcer below says what is new instead.
             self._box = (
                 ui.element("div")
                 .classes("chat-message-list chat-follow absolute inset-0 flex flex-col-reverse overflow-y-auto")
-                .props(f"id={COMMAND_TARGET} data-testid=message-list")
+                .props(f"id={COMMAND_TARGET} data-testid=message-list role=log aria-live=off")
                 .mark("message-list")
                 .on("command", self._command, args=["command"])
             )
-            with self._box, ui.element("div").classes("relative shrink-0 flex flex-col py-3") as self._history:
-                self._top = ui.label("").classes("chat-no-anchor text-center text-xs text-slate-400 py-3 w-full")
+            self._box.props["aria-label"] = self._list_label()  # any name: not parsed as a props string
+            # The bottom padding is small, so that a long message of one's own fits whole (issue #15).
+            with self._box, ui.element("div").classes("relative shrink-0 flex flex-col pt-3 pb-2") as self._history:
+                self._top = ui.label("").classes("chat-no-anchor chat-faint text-center text-xs py-3 w-full")
                 self._rows = ui.element("div").classes("flex flex-col")
+                # The strips that report where the reader is, clipped to the history (see LIST_CSS).
+                self._edges = ui.element("div").classes("chat-list-edges chat-no-anchor")
+            with self._edges:
+                _EdgeWatcher("bottom: 0; height: 2px", self._at_bottom_changed)  # the browser follows only here
+                _EdgeWatcher(AWAY_FROM_BOTTOM, self._away_changed)
             self._new_button = (
-                ui.button("New messages", icon="arrow_downward", on_click=self.jump_to_latest)
-                .props("rounded unelevated no-caps size=sm data-testid=new-messages-button")
+                ui.button("", on_click=self.jump_to_latest, color=None)
+                .props("rounded unelevated no-caps icon-right=arrow_downward data-testid=new-messages-button")
                 .mark("new-messages-button")
-                .classes("absolute bottom-3 left-1/2 -translate-x-1/2 shadow-lg")
+                .classes("chat-new-messages")
             )
             self._new_button.visible = False
+        # Read out by screen readers (politely) when someone else's message arrives.
+        self._announcer = ui.label("").classes("chat-sr-only").props("aria-live=polite aria-atomic=true")
+        self._announcer.props("data-testid=message-announcer")
 
     # What the page calls
+
+    def set_room_name(self, name: str) -> None:
+        """The room was renamed: the list's name for screen readers and its top line follow."""
+        if name != self._room_name:
+            self._room_name = name
+            self._box.props["aria-label"] = self._list_label()  # an observable: sent by itself
+            self._update_top()
+
+    def _list_label(self) -> str:
+        return f"Messages in {self._room_name}"
 
     @property
     def container(self) -> Element:
@@ -217,6 +274,11 @@ class MessageList:
         sent it. Messages newer than a window far back are only announced until it catches up."""
         self._newest_announced = max(self._newest_announced, message.id)
         self._learn_name(message)
+        if not own and message.id > self._spoken_id:  # once each, and not what catching up brings again
+            self._spoken_id = message.id
+            self._announce(message)
+            if not self._following and message.id > self._read_up_to:
+                self._waiting.add(message.id)
         if not self._at_live_edge:
             if own:  # far back in history: bring the reader to what they just sent
                 background_tasks.create(self.jump_to_latest(), name="jump to the latest", context=self._box)
@@ -249,6 +311,9 @@ class MessageList:
 
     def remove(self, message_id: int) -> None:
         """A deleted message goes; the row after it regroups, and quotes of it say it was deleted."""
+        if message_id in self._waiting:  # no longer waiting below
+            self._waiting.discard(message_id)
+            self._update_new_button()
         chunk = self._chunk_with(message_id)
         if chunk is not None:
             index = self._chunks.index(chunk)
@@ -318,6 +383,14 @@ class MessageList:
             self._read(self._newest_id())
         self._set_following()
         self._update_new_button()
+
+    def _away_changed(self, visible: bool) -> None:
+        """The strip above the bottom screenful: in view exactly while the reader is scrolled up.
+        It tells what the 2 px strip cannot: a strip first seen out of view reports nothing, so a
+        reader who scrolled away before the browser first looked (a page that just opened or was
+        mounted afresh) would be taken for one at the bottom, followed by force, and never offered
+        the "new messages" button."""
+        self._at_bottom_changed(not visible)
 
     async def _command(self, event: events.GenericEventArguments) -> None:
         """A row's button: `--<action>-<message id>` (`--remove-<author id>`), or
@@ -457,15 +530,15 @@ class MessageList:
             self.on_read(message_id)
 
     def _watch_edges(self) -> None:
-        """(Re)place the strips that report the reader's position; new ones report where the
-        reader is now, which a strip that stayed in view would not say again."""
+        """(Re)place the strips that load pages; new ones report if the reader is near them now,
+        which a strip that stayed in view would not say again. (The strips that say whether the
+        reader is at the bottom stay: they mean the same whatever the rows are.)"""
         for watcher in self._watchers:
             watcher.delete()
-        with self._history:
+        with self._edges:
             self._watchers = (
-                _EdgeWatcher("top", NEAR_EDGE_PX, self._at_top_changed),
-                _EdgeWatcher("bottom", NEAR_EDGE_PX, self._near_bottom_changed),
-                _EdgeWatcher("bottom", 2, self._at_bottom_changed),  # the browser follows only at the very bottom
+                _EdgeWatcher(f"top: 0; height: {NEAR_EDGE_PX}px", self._at_top_changed),
+                _EdgeWatcher(f"bottom: 0; height: {NEAR_EDGE_PX}px", self._near_bottom_changed),
             )
 
     def _scroll_to_bottom(self) -> None:
@@ -477,22 +550,47 @@ class MessageList:
         self._set_following()
         self._update_new_button()
 
+    @property
+    def _following(self) -> bool:
+        """The reader is at the bottom of the newest messages: the browser keeps them there."""
+        return self._at_live_edge and self._at_bottom
+
     def _set_following(self) -> None:
         """While the reader is at the bottom of the newest messages, scroll anchoring is off, so the
         browser keeps them at the bottom as messages arrive; elsewhere it keeps their place."""
-        following = self._at_live_edge and self._at_bottom
+        following = self._following
         if following != ("chat-follow" in self._box.classes):
             self._box.classes(add="chat-follow") if following else self._box.classes(remove="chat-follow")
 
     def _update_new_button(self) -> None:
-        """Shown while newer messages wait below, or the window is away from the newest ones."""
-        unseen = self._newest_announced > self._read_up_to and not (self._at_live_edge and self._at_bottom)
-        waiting = unseen or (not self._at_live_edge and bool(self._chunks))
-        label = "New messages" if unseen else "Latest messages"
-        if self._new_button.text != label:
-            self._new_button.set_text(label)
-        if self._new_button.visible != waiting:
-            self._new_button.visible = waiting
+        """Shown while messages from others wait below ("3 new messages"), or while the window is
+        away from the newest ones ("Jump to latest"). The count is what arrived live since the
+        reader left the bottom, less what was deleted meanwhile; it starts again at the bottom."""
+        if self._following:
+            self._waiting.clear()
+        count = len(self._waiting)
+        shown = count > 0 or (not self._at_live_edge and bool(self._chunks))
+        if shown:
+            label, aria = _button_label(count)
+            if self._new_button.text != label:
+                self._new_button.set_text(label)
+                self._new_button.props["aria-label"] = aria
+        if self._new_button.visible != shown:
+            self._new_button.visible = shown
+
+    def _announce(self, message: MessagePublic) -> None:
+        """What someone else said, for screen readers: the live region (polite) reads its new text.
+        It costs every viewer one small update per message from others, which is worth it: without
+        it a blind reader hears nothing arrive. The list itself cannot be the live region, as a
+        new row re-sends its whole chunk, old rows too (see _Chunk), which would be read again."""
+        author = self._names.get(message.author.id, message.author.display_name)
+        text = _plain(message.text)
+        if message.kind == "image":
+            said = f"{author} sent an image" + (f": {text}" if text else "")
+        else:
+            said = f"{author}: {text}"
+        if self._announcer.text != said:
+            self._announcer.set_text(said)
 
     def _update_top(self) -> None:
         if self._has_older:
@@ -646,6 +744,24 @@ def _shown_guests(message: MessagePublic) -> set[int]:
     if message.reply_to is not None:
         guests.add(message.reply_to.author.id)
     return guests
+
+
+def _button_label(count: int) -> tuple[str, str]:
+    """The "new messages" button's text and its name for screen readers."""
+    if count == 0:
+        return "Jump to latest", "Jump to the latest messages"
+    shown = "99+" if count > 99 else str(count)
+    text = f"{shown} new message{'' if count == 1 else 's'}"
+    return text, f"{text}, show the newest"
+
+
+MARKUP = re.compile(r"\*\*|__|`+|^\s*>\s?|^\s*#+\s", re.MULTILINE)
+
+
+def _plain(text: str) -> str:
+    """A message's text as a screen reader should say it: Markdown's marks gone, one line, short."""
+    plain = " ".join(MARKUP.sub("", text).split())
+    return plain if len(plain) <= ANNOUNCED_CHARS else plain[: ANNOUNCED_CHARS - 1].rstrip() + "…"
 
 
 def _names_of(members: Iterable[Any]) -> dict[int, str]:
