@@ -5,7 +5,9 @@ axe-core comes with the axe-playwright-python package (its axe.min.js is injecte
 Playwright, which is not subject to the page's Content-Security-Policy); nothing is fetched at run
 time. The busy room holds messages from several guests, a reply, reactions, an image and a mention
 of the reader, and is audited once more with a row's command buttons shown (as on hover), so that
-their names and contrast are checked too. Screenshots go to test-artifacts/a11y-*.png.
+their names and contrast are checked too, and again scrolled to its beginning. Dialogs and the
+phone's message menu are audited open. The palette's contrast is also checked without a browser.
+Screenshots go to test-artifacts/a11y-*.png.
 """
 
 import io
@@ -20,7 +22,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from chat_ui import theme
-from tests.pages import LIVE, Api, send
+from tests.pages import LIVE, SCROLL_TO_TOP, Api, send
 from tests.support import ROOT, AppProcess, running_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -221,6 +223,15 @@ def test_a_busy_room_has_no_serious_accessibility_violations(
     page.wait_for_timeout(300)
     violations = audit(page)
     assert not violations, explain(violations, where + " with a row's commands shown")
+
+    # And scrolled back to the room's beginning (its first messages, the label above them): axe
+    # leaves out what the list's overflow hides.
+    page.get_by_test_id("message-list").evaluate(SCROLL_TO_TOP)
+    expect(page.get_by_test_id("message").first).to_be_in_viewport()
+    page.wait_for_timeout(300)
+    shoot(page, f"room-top-{size[0]}x{size[1]}-{scheme}")
+    violations = audit(page)
+    assert not violations, explain(violations, where + ", scrolled to the top")
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
