@@ -168,7 +168,7 @@ class Header:
         self._dialog.open()
 
     def _build_profile_dialog(self) -> ui.dialog:
-        with ui.dialog() as dialog, ui.card().classes("w-80 max-w-full gap-4"):
+        with ui.dialog().props("aria-label='Your display name'") as dialog, ui.card().classes("w-80 max-w-full gap-4"):
             ui.label("Your display name").classes("text-lg font-semibold")
             ui.label("This is how others see you in every room.").classes("text-sm chat-muted")
             self._input = (

@@ -10,8 +10,10 @@ at both sizes and in both themes go to test-artifacts/phone-*.png (390×844) and
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.pages import LIVE, Api, PageOpener, open_room
@@ -274,7 +276,16 @@ def test_the_room_list_gives_a_long_name_the_cards_width_on_a_phone(new_page: Pa
     assert meta["y"] >= name_box["y"] + name_box["height"] - 1  # members and activity under the name
 
 
-# Screenshots
+# Screenshots, and an accessibility audit of the open menus
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical findings in the headers, the open menus and the room list
+    (tests/test_accessibility.py audits whole pages as they open)."""
+    mine = {"include": [[".chat-app-header"], [".chat-room-bar"], [".q-menu"], ["[data-testid=room-list]"]]}
+    results = Axe().run(page, context=mine, options={"resultTypes": ["violations"]})
+    found = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]} for v in found]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -302,6 +313,8 @@ def test_screenshots_of_the_headers_and_the_room_list(
         else:
             page.get_by_test_id("theme-button").click()
             expect(page.get_by_test_id("theme-menu")).to_be_visible()
+        page.wait_for_timeout(400)  # Quasar's menu fades in
         page.screenshot(path=str(ARTIFACTS / f"{prefix}-menu-{scheme}.png"))
+        assert serious_violations(page) == []
     finally:
         context.close()
