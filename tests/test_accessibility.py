@@ -206,6 +206,7 @@ def test_a_busy_room_has_no_serious_accessibility_violations(
     expect(page.get_by_test_id("message-input")).to_be_editable()
     name = page.get_by_test_id("current-user-name").inner_text()
     send(page, f"{name} here, reading along")  # joins, so that a mention of the reader can follow
+    expect(page.get_by_test_id("message-text").last).to_have_text(f"{name} here, reading along", timeout=LIVE)
     guests["Bo"].say(busy_room, f"Welcome @{name}, have a look at the screenshot above")
     expect(page.locator('[data-testid=message][data-mentioned="true"]').last).to_be_visible(timeout=LIVE)
     image = page.get_by_test_id("message-image")
