@@ -195,6 +195,12 @@ def test_the_room_list_has_no_serious_accessibility_violations(
     violations = audit(page)
     assert not violations, explain(violations, f"/ at {size[0]}x{size[1]}, {scheme}")
 
+    page.goto("/rooms/no-such-room")  # the page a stale link leads to
+    expect(page.get_by_test_id("not-found")).to_be_visible()
+    settle(page, scheme)
+    violations = audit(page)
+    assert not violations, explain(violations, f"a missing room at {size[0]}x{size[1]}, {scheme}")
+
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -78,12 +78,12 @@ def _composer(frame: PageFrame, room: RoomState, actions: RoomActions) -> Compos
 def _not_found(slug: str) -> None:
     ui.page_title("Room not found")
     with ui.column().classes("w-full items-center py-24 gap-3 text-center"):
-        ui.icon("travel_explore", size="64px").classes("text-slate-300")
+        ui.icon("travel_explore", size="64px").classes("chat-faint")
         ui.label("This room does not exist").classes("text-2xl font-semibold").props("data-testid=not-found").mark(
             "not-found"
         )
         ui.label(f"There is no room called “{slug}”. It may have been deleted, or the link is mistyped.").classes(
-            "text-slate-500 max-w-md"
+            "chat-muted max-w-md"
         )
         ui.button("Back to all rooms", icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
             "unelevated no-caps rounded"
