@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.pages import AT_BOTTOM, LIVE, SCROLL_TO_BOTTOM, Api, PageOpener, open_room, scroll_up_by, send
+from chat_ui.room.message_list import MAX_RENDERED
+from tests.pages import AT_BOTTOM, LIVE, SCROLL_TO_BOTTOM, SCROLL_TO_TOP, Api, PageOpener, open_room, scroll_up_by, send
 from tests.support import ROOT, AppProcess, running_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -77,6 +78,13 @@ def fill_room(api: Api, count: int) -> str:
     return slug
 
 
+def opened_at_the_bottom(page: Page, count: int) -> None:
+    """The room of `count` messages shows its newest at the bottom. (How many rows are rendered
+    depends on the screen: a page of older ones may load at once when the first is near the top.)"""
+    expect(page.get_by_test_id("message-text").last).to_have_text(f"earlier message {count - 1}")
+    page.wait_for_function(AT_BOTTOM)
+
+
 def send_long_message(page: Page, lines: int = 30) -> int:
     """Type a long message line by line and send it with Enter; returns its id once it shows."""
     texts = [f"line {n} of a long message" for n in range(lines)]
@@ -106,21 +114,40 @@ def expect_wholly_in_view(page: Page, message_id: int) -> None:
 def test_a_long_sent_message_is_wholly_in_view(new_page: PageOpener, api: Api, width: int, height: int) -> None:
     slug = fill_room(api, 30)
     page = open_room(new_page, slug, width=width, height=height)
-    expect(page.get_by_test_id("message")).to_have_count(30)
-    page.wait_for_function(AT_BOTTOM)
-    message_id = send_long_message(page, lines=30 if height > 800 else 24)
+    opened_at_the_bottom(page, 30)
+    message_id = send_long_message(page, lines=30)
     expect_wholly_in_view(page, message_id)
 
 
 def test_a_reader_far_up_who_sends_is_taken_to_their_message(new_page: PageOpener, api: Api) -> None:
     slug = fill_room(api, 60)
     page = open_room(new_page, slug)
-    expect(page.get_by_test_id("message")).to_have_count(50)
-    page.wait_for_function(AT_BOTTOM)
+    opened_at_the_bottom(page, 60)
     scroll_up_by(page, 0.8)
     expect(page.get_by_test_id("message-text").last).not_to_be_in_viewport()
     message_id = send_long_message(page, lines=12)
     expect_wholly_in_view(page, message_id)
+
+
+def test_a_reader_far_back_in_history_who_sends_is_taken_to_their_message(new_page: PageOpener, api: Api) -> None:
+    """So far back that the window let the newest messages go: sending brings the newest back."""
+    slug = fill_room(api, MAX_RENDERED + 60)
+    page = open_room(new_page, slug)
+    opened_at_the_bottom(page, MAX_RENDERED + 60)
+    newest = last_message_id(page)
+    listing = page.get_by_test_id("message-list")
+    for _ in range(20):  # scroll to the top until the window unloads the newest messages
+        if last_message_id(page) < newest:
+            break
+        first = page.get_by_test_id("message").first.get_attribute("data-message-id")
+        listing.evaluate(SCROLL_TO_TOP)
+        page.wait_for_function("f => document.querySelector('[data-testid=message]').dataset.messageId != f", arg=first)
+    assert last_message_id(page) < newest, "the window never left the newest messages"
+    expect(page.get_by_test_id("new-messages-button")).to_contain_text("Jump to latest")
+    message_id = send_long_message(page, lines=8)
+    assert message_id > newest
+    expect_wholly_in_view(page, message_id)
+    expect(page.get_by_test_id("message-text").nth(-2)).to_have_text(f"earlier message {MAX_RENDERED + 59}")
 
 
 # The "new messages" button
@@ -130,8 +157,7 @@ def open_scrolled_up(new_page: PageOpener, api: Api, **size: int) -> tuple[Page,
     """A room of 60 messages, opened and scrolled half way up: the newest are out of view."""
     slug = fill_room(api, 60)
     page = open_room(new_page, slug, **size)
-    expect(page.get_by_test_id("message")).to_have_count(50)
-    page.wait_for_function(AT_BOTTOM)
+    opened_at_the_bottom(page, 60)
     scroll_up_by(page, 0.5)
     expect(page.get_by_test_id("message").last).not_to_be_in_viewport()
     return page, slug
@@ -182,7 +208,7 @@ def test_a_reader_who_scrolls_up_at_once_is_not_dragged_down(new_page: PageOpene
     knows they left the bottom, keeps their place and offers the button."""
     slug = fill_room(api, 60)
     page = new_page(f"/rooms/{slug}")
-    expect(page.get_by_test_id("message")).to_have_count(50)
+    expect(page.get_by_test_id("message-text").last).to_have_text("earlier message 59")
     scroll_up_by(page, 0.5)  # at once, in the same breath as the rows arrived
     reading = page.get_by_test_id("message").nth(20)
     place = reading.bounding_box()
@@ -231,8 +257,7 @@ def test_screenshots_of_the_new_messages_button(
     try:
         page = context.new_page()
         page.goto(f"/rooms/{slug}")
-        expect(page.get_by_test_id("message")).to_have_count(50)
-        page.wait_for_function(AT_BOTTOM)
+        opened_at_the_bottom(page, 60)
         scroll_up_by(page, 0.4)
         for n in range(3):
             api.say(slug, f"news {n}")
