@@ -6,9 +6,12 @@ readers, and a polite live region announces what others say. Screenshots of the 
 and dark go to test-artifacts/list-*.png.
 """
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from chat_ui.room.message_list import MAX_RENDERED
@@ -129,6 +132,21 @@ def test_a_reader_far_up_who_sends_is_taken_to_their_message(new_page: PageOpene
     expect_wholly_in_view(page, message_id)
 
 
+def test_an_image_sent_while_reading_up_is_wholly_in_view(new_page: PageOpener, api: Api, tmp_path: Path) -> None:
+    slug = fill_room(api, 60)
+    page = open_room(new_page, slug, width=390, height=844)
+    opened_at_the_bottom(page, 60)
+    scroll_up_by(page, 0.5)
+    expect(page.get_by_test_id("message-text").last).not_to_be_in_viewport()
+    photo = tmp_path / "tall.png"
+    Image.new("RGB", (600, 900), "teal").save(photo)
+    page.locator("[data-testid=image-upload] input[type=file]").set_input_files(photo)
+    image = page.get_by_test_id("message-image").last
+    expect(image).to_be_visible(timeout=LIVE + 3_000)
+    expect(image).to_have_js_property("complete", True)
+    expect_wholly_in_view(page, last_message_id(page))
+
+
 def test_a_reader_far_back_in_history_who_sends_is_taken_to_their_message(new_page: PageOpener, api: Api) -> None:
     """So far back that the window let the newest messages go: sending brings the newest back."""
     slug = fill_room(api, MAX_RENDERED + 60)
@@ -153,12 +171,18 @@ def test_a_reader_far_back_in_history_who_sends_is_taken_to_their_message(new_pa
 # The "new messages" button
 
 
+def scroll_away(page: Page, fraction: float) -> None:
+    """Scroll up, and wait until the page heard it: the list stops following (its class says so)."""
+    scroll_up_by(page, fraction)
+    expect(page.get_by_test_id("message-list")).not_to_have_class(re.compile(r"\bchat-follow\b"), timeout=LIVE)
+
+
 def open_scrolled_up(new_page: PageOpener, api: Api, **size: int) -> tuple[Page, str]:
     """A room of 60 messages, opened and scrolled half way up: the newest are out of view."""
     slug = fill_room(api, 60)
     page = open_room(new_page, slug, **size)
     opened_at_the_bottom(page, 60)
-    scroll_up_by(page, 0.5)
+    scroll_away(page, 0.5)
     expect(page.get_by_test_id("message").last).not_to_be_in_viewport()
     return page, slug
 
@@ -197,7 +221,7 @@ def test_the_count_starts_again_when_the_reader_scrolls_down(new_page: PageOpene
     api.say(slug, "read at the bottom")  # followed: nothing waits
     expect(page.get_by_test_id("message-text").last).to_have_text("read at the bottom", timeout=LIVE)
     expect(button).to_be_hidden()
-    scroll_up_by(page, 0.5)
+    scroll_away(page, 0.5)
     expect(page.get_by_test_id("message").last).not_to_be_in_viewport()
     api.say(slug, "after scrolling up again")
     expect(button).to_contain_text("1 new message", timeout=LIVE)
@@ -209,7 +233,7 @@ def test_a_reader_who_scrolls_up_at_once_is_not_dragged_down(new_page: PageOpene
     slug = fill_room(api, 60)
     page = new_page(f"/rooms/{slug}")
     expect(page.get_by_test_id("message-text").last).to_have_text("earlier message 59")
-    scroll_up_by(page, 0.5)  # at once, in the same breath as the rows arrived
+    scroll_away(page, 0.5)  # at once, in the same breath as the rows arrived; the page hears of it
     reading = page.get_by_test_id("message").nth(20)
     place = reading.bounding_box()
     api.say(slug, "arrived\n\n\n\nwhile you read")
@@ -258,7 +282,7 @@ def test_screenshots_of_the_new_messages_button(
         page = context.new_page()
         page.goto(f"/rooms/{slug}")
         opened_at_the_bottom(page, 60)
-        scroll_up_by(page, 0.4)
+        scroll_away(page, 0.4)
         for n in range(3):
             api.say(slug, f"news {n}")
         button = page.get_by_test_id("new-messages-button")

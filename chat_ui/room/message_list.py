@@ -69,6 +69,7 @@ LIST_CSS = """
 .chat-new-messages .q-icon { font-size: 1.125rem; margin-left: .375rem; }
 .chat-new-messages:hover { filter: brightness(1.08); }
 @keyframes chat-new-messages-in { from { opacity: 0; transform: translate(-50%, .5rem); } }
+@media (hover: none) { .chat-new-messages { min-height: 2.5rem; } }  /* a finger's target */
 @media (prefers-reduced-motion: reduce) { .chat-new-messages { animation: none; } }
 /* Read by screen readers, not shown. */
 .chat-sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
