@@ -234,7 +234,8 @@ def test_a_reader_who_scrolls_up_at_once_is_not_dragged_down(new_page: PageOpene
     page = new_page(f"/rooms/{slug}")
     expect(page.get_by_test_id("message-text").last).to_have_text("earlier message 59")
     scroll_away(page, 0.5)  # at once, in the same breath as the rows arrived; the page hears of it
-    reading = page.get_by_test_id("message").nth(20)
+    reading_id = page.get_by_test_id("message").nth(-25).get_attribute("data-message-id")
+    reading = page.locator(f'[data-testid=message][data-message-id="{reading_id}"]')  # older pages may load above
     place = reading.bounding_box()
     api.say(slug, "arrived\n\n\n\nwhile you read")
     expect(page.get_by_test_id("new-messages-button")).to_contain_text("1 new message", timeout=LIVE)
