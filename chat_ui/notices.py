@@ -11,6 +11,7 @@ from nicegui import ui
 NoticeType = Literal["positive", "negative", "warning", "info", "ongoing"]
 
 
-def notify(message: str, *, type: NoticeType = "info") -> None:
-    """Show `message` briefly at the top of the page."""
-    ui.notify(message, type=type, position="top")
+def notify(message: str, *, type: NoticeType = "info", timeout: int | None = None, close_button: bool = False) -> None:
+    """Show `message` at the top of the page: briefly, or until closed with `timeout=0`."""
+    options = {} if timeout is None else {"timeout": timeout}
+    ui.notify(message, type=type, position="top", close_button=close_button, **options)
