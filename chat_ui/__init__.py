@@ -2,7 +2,7 @@
 
 from nicegui import ui
 
-from chat_ui import open_views
+from chat_ui import open_views, styles
 from chat_ui.admin_page import admin_page
 from chat_ui.collector import collector
 from chat_ui.feed import RoomFeeds
@@ -21,6 +21,7 @@ LANGUAGE = "en-US"
 def register(context: AppContext) -> None:
     ui_context = UiContext(app=context, feeds=RoomFeeds(context.bus))
     open_views.install()
+    styles.share()
 
     @ui.page("/", language=LANGUAGE)
     async def index() -> None:

@@ -100,7 +100,6 @@ class Header:
         self._theme_menu: ui.menu | None = None
         self._theme_items: dict[ThemeMode, ui.menu_item] = {}
         self.theme = ThemeSwitch(app.storage.user)
-        ui.add_css(HEADER_CSS)
         with ui.header().classes("chat-app-header chat-surface items-center no-wrap gap-2 px-3 sm:px-4 py-0"):
             with ui.link(target="/").classes("flex items-center gap-2 no-underline text-inherit min-w-0"):
                 ui.icon("forum", size="26px").classes("text-primary")

@@ -46,7 +46,6 @@ async def room_list_page(frame: PageFrame) -> None:
         return await context.db.run_read(rooms.get_room, slug=slug)
 
     dialog = CreateRoomDialog(on_create=create)
-    ui.add_css(ROOM_CARD_CSS)
     with ui.column().classes("w-full max-w-3xl mx-auto px-0 py-2 sm:px-4 sm:py-6 gap-4"):
         with ui.row().classes("w-full items-center no-wrap gap-3"):
             with ui.column().classes("gap-0 min-w-0 flex-1"):

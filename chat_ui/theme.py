@@ -1,8 +1,6 @@
 """Colours, fonts and the few CSS rules Tailwind classes cannot express."""
 
-from nicegui import app, ui
-
-from chat_ui.room.row_css import ROW_CSS
+from nicegui import ui
 
 PRODUCT_NAME = "Chat"
 BRAND = "#4f46e5"  # indigo-600
@@ -118,8 +116,3 @@ def apply() -> None:
     ui.colors(
         primary=BRAND, secondary="#0ea5e9", accent="#a855f7", dark="var(--chat-raised)", dark_page="var(--chat-page)"
     )
-    # Quasar's loading bar (shown while an upload or other XHR runs) is a progressbar without a name;
-    # its options fall through to its element as attributes (axe-core: aria-progressbar-name).
-    app.config.quasar_config["loadingBar"]["aria-label"] = "Loading"
-    ui.add_css(CSS)
-    ui.add_css(ROW_CSS)

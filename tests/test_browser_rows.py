@@ -248,6 +248,36 @@ def test_on_a_phone_each_row_has_a_labelled_menu_button_with_what_the_reader_may
     expect(menu).to_be_hidden()
 
 
+def test_the_phone_menu_acts_on_the_message_as_it_is_when_tapped(phone: BrowserContext, ada: Api) -> None:
+    """The menu stays open while the room lives on: an edit meanwhile is what the reply quotes, and
+    a message deleted meanwhile is only said to be gone."""
+    page = phone.new_page()
+    page.set_default_timeout(10_000)
+    slug = own_room(page)
+    join(ada, slug)
+    edited = post(ada, slug, "first words")
+    doomed = post(ada, slug, "about to go")
+    expect(row(page, doomed)).to_be_visible(timeout=LIVE)
+
+    open_menu(page, edited)
+    changed = ada.client.patch(
+        f"/api/v1/rooms/{slug}/messages/{edited}", json={"text": "second thoughts"}, headers=ada.auth
+    )
+    assert changed.status_code == 200, changed.text
+    expect(row(page, edited).get_by_test_id("message-text")).to_have_text("second thoughts", timeout=LIVE)
+    page.get_by_test_id("menu-reply").tap()
+    expect(page.get_by_test_id("reply-preview")).to_contain_text("second thoughts")
+    page.get_by_test_id("message-input").press("Escape")
+    expect(page.get_by_test_id("reply-preview")).to_have_count(0)
+
+    open_menu(page, doomed)
+    assert ada.client.delete(f"/api/v1/rooms/{slug}/messages/{doomed}", headers=ada.auth).status_code == 204
+    expect(row(page, doomed)).to_have_count(0, timeout=LIVE)
+    page.get_by_test_id("menu-reply").tap()
+    expect(page.locator(".q-notification").filter(has_text="That message was deleted")).to_be_visible()
+    expect(page.get_by_test_id("reply-preview")).to_have_count(0)
+
+
 def test_the_phone_menu_replies_reacts_edits_and_deletes(phone: BrowserContext, ada: Api) -> None:
     page = phone.new_page()
     page.set_default_timeout(10_000)

@@ -182,8 +182,8 @@ class RoomActions:
         return self._context.app.send_limiter(self._frame.address)
 
     async def send_image(self, name: str, data: bytes, reply_to: int | None = None, caption: str = "") -> bool:
-        """The composer's staging panel shows "Sending…" meanwhile, above the field, and closes once
-        the message is saved."""
+        """Post an image (with its caption): the staging panel shows "Sending…" meanwhile; an image
+        chosen through the quick `image-upload` input (scripts) goes without a panel."""
         app = self._context.app
         sending = messages.send_image(
             db=app.db,

@@ -22,7 +22,6 @@ from nicegui.event_listener import EventListener
 
 from chat_ui.notices import notify
 from chat_ui.room.image_staging import ImageStaging, QuickImageUpload
-from chat_ui.room.length_gauge import CSS as GAUGE_CSS
 from chat_ui.room.length_gauge import LengthGauge
 from chat_ui.room.message_rows import name_colour
 from models.guest import GuestPublic
@@ -211,7 +210,6 @@ class Composer:
         self._reply: MessagePublic | None = None
         self._editor: _Editor | None = None
         self._arrow_keys: list[EventListener] = []  # Up, Down, Tab: prevented while suggestions are open
-        ui.add_css(CSS + GAUGE_CSS)
         self._locked_notice = (
             ui.label("🔒 This room is locked by a moderator: you can read it, not write in it.")
             .classes("chat-surface chat-border-top chat-muted w-full text-center text-sm px-3 py-3")
@@ -321,7 +319,7 @@ class Composer:
     def cancel_edit(self) -> None:
         if self._editor is not None:
             self._close_editor()
-            self._input.run_method("focus")
+            self.focus()
 
     def message_gone(self, message_id: int) -> None:
         """A message was deleted: stop editing it or replying to it."""

@@ -73,7 +73,6 @@ class RoomHeader:
         self._locked = room.locked
         self._app_header = page_header()
         self._theme_choices: dict[ThemeMode, ui.button] = {}
-        ui.add_css(ROOM_BAR_CSS)
         ui.query("body").classes("chat-room-page")  # on a phone, this bar is the page's only one
         with ui.row().classes(
             "chat-room-bar chat-border-bottom w-full items-center no-wrap gap-1 sm:gap-2 px-1 sm:px-3"

@@ -111,6 +111,12 @@ def refusal(reasons: list[str], limit: int | None = None) -> str:
     return "Choose one image at a time."
 
 
+def rejection_reasons(event: events.GenericEventArguments) -> list[str]:
+    """Why the browser refused files: Quasar's `rejected` event lists each with its `failedPropValidation`."""
+    entries = event.args if isinstance(event.args, list) else [event.args]
+    return [str(entry.get("failedPropValidation")) for entry in entries if isinstance(entry, dict)]
+
+
 def _quasar_size_label_fits(size: int, label: str) -> bool:
     """Whether Quasar would label `size` bytes as `label` ("1.5MB": one decimal, units of 1024)."""
     match = SIZE_LABEL.match(label)
@@ -183,7 +189,7 @@ class ImageStaging:
         self._send_when_ready = False
         self._name, self._data = "", b""
         self._controls: _Controls | None = None
-        ui.add_css(CSS)
+        self._expected: tuple[str | None, int] | None = None  # (name, size) of the file last chosen
         with (
             ui.element("div").classes("chat-staging w-full").props("data-testid=upload-staging") as self.panel,
             ui.element("div").classes("chat-staging-card w-full") as self.card,
@@ -216,7 +222,11 @@ class ImageStaging:
 
     async def send(self) -> None:
         controls = self._controls
-        if controls is None or self._state in ("idle", "sending") or LengthGauge.refuses(controls.caption.value or ""):
+        if controls is None or self._state in ("idle", "sending"):
+            return
+        if LengthGauge.refuses(controls.caption.value or ""):  # said so; a send deferred till arrival is off
+            self._send_when_ready = False
+            controls.send.props(remove="loading")
             return
         if self._state == "uploading":  # it goes as soon as it has arrived
             self._send_when_ready = True
@@ -259,6 +269,7 @@ class ImageStaging:
             notify(too_big(chosen[0] or "That image", chosen[1], self._max), type="negative")
             self.upload.reset()
             return
+        self._expected = chosen  # what must arrive: a cancelled file's late arrival is not this one
         self.upload.run_method("upload")
         if self._controls is None:
             self._controls = _Controls(self, self._bind_enter)
@@ -270,9 +281,9 @@ class ImageStaging:
         self.focus()
 
     async def _arrived(self, event: events.UploadEventArguments) -> None:
-        if self._state != "uploading":  # cancelled meanwhile
-            return
         file = event.file
+        if self._state != "uploading" or not self._is_expected(file.name, file.size()):  # cancelled meanwhile
+            return
         if file.size() > self._max:
             notify(too_big(file.name, file.size(), self._max), type="negative")
             self.cancel()
@@ -289,10 +300,15 @@ class ImageStaging:
         if self._send_when_ready:
             await self.send()
 
+    def _is_expected(self, name: str, size: int) -> bool:
+        """Whether an arrival is the file last chosen (as far as the browser said what that was)."""
+        if self._expected is None:
+            return True
+        expected_name, expected_size = self._expected
+        return size == expected_size and expected_name in (None, name)
+
     def _rejected(self, event: events.GenericEventArguments) -> None:
-        entries = event.args if isinstance(event.args, list) else [event.args]
-        reasons = [str(entry.get("failedPropValidation")) for entry in entries if isinstance(entry, dict)]
-        notify(refusal(reasons), type="negative")
+        notify(refusal(rejection_reasons(event)), type="negative")
 
     def _failed(self) -> None:
         if self._state == "uploading":
@@ -332,6 +348,4 @@ class QuickImageUpload:
             self.upload.reset()
 
     def _rejected(self, event: events.GenericEventArguments) -> None:
-        entries = event.args if isinstance(event.args, list) else [event.args]
-        reasons = [str(entry.get("failedPropValidation")) for entry in entries if isinstance(entry, dict)]
-        notify(refusal(reasons, self._max), type="negative")
+        notify(refusal(rejection_reasons(event), self._max), type="negative")

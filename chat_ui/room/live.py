@@ -59,8 +59,8 @@ class LiveRoom:
         self._header, self._messages, self._composer, self._typing = header, messages, composer, typing
         self._waiting: list[RoomEvent] | None = []  # None once the history is shown
         self._room_updates = 0  # room.updated events applied, so that a slower reload never undoes one
-        self.unread_after: int | None = None  # U3: the reader's last read message, for the unread divider
-        self.on_title: Callable[[str], None] | None = None  # U3: re-adds the unread "(N) " prefix
+        self.unread_after: int | None = None  # the reader's last read message, for the unread divider
+        self.on_title: Callable[[str], None] | None = None  # re-adds the unread "(N) " prefix
 
     async def open(self) -> None:
         """Subscribe, load the newest messages, then apply what arrived meanwhile."""
@@ -71,7 +71,7 @@ class LiveRoom:
         self._messages.timezone = await browser_timezone()
         self._messages.reader_id = self._actions.me
         await self.load_members()  # before the rows: they highlight the members' names
-        self._messages.show_page(await first_page(self._actions.load_page), unread_after=self.unread_after)  # U3
+        self._messages.show_page(await first_page(self._actions.load_page), unread_after=self.unread_after)
         waiting, self._waiting = self._waiting or [], None
         for event in waiting:
             self._apply(event)
@@ -103,7 +103,7 @@ class LiveRoom:
             self._actions.note_deleted(event.message_id)
             self._composer.message_gone(event.message_id)
             self._messages.remove(event.message_id)
-        elif isinstance(event, PresenceChanged):  # U3
+        elif isinstance(event, PresenceChanged):
             self._header.presence.show(event.online)
         elif isinstance(event, RoomUpdated):
             self._room_updates += 1
@@ -142,7 +142,7 @@ class LiveRoom:
         self._messages.set_room_name(room.name)
         self._composer.set_locked(room.locked)
         ui.page_title(room.name)
-        if self.on_title is not None:  # U3
+        if self.on_title is not None:
             self.on_title(room.name)
 
 

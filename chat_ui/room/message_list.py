@@ -33,6 +33,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ from nicegui.element import Element
 
 from chat_ui import theme
 from chat_ui.notices import notify
+from chat_ui.room.markdown import plain_text
 from chat_ui.room.message_rows import (
     COMMAND_TARGET,
     RowView,
@@ -83,6 +85,7 @@ NEAR_EDGE_PX = 600  # the next page loads while the reader is still this far fro
 # above the clipping box, so a history shorter than the screen leaves nothing of it to see.
 AWAY_FROM_BOTTOM = "top: -4px; bottom: calc(100cqh + 2px)"
 ANNOUNCED_CHARS = 140  # what the live region reads of a message
+REANNOUNCE = "\u200b"  # an invisible change, so that the same words twice are read out twice
 COMMAND = re.compile(r"--(delete|remove|edit|reply|react|menu|jump)-(\d{1,18})")
 TOGGLE = re.compile(r"--toggle-(\d{1,18})-([0-9a-f_]{1,120})")
 
@@ -186,7 +189,6 @@ class MessageList:
         self.reader_id = reader_id
 
     def _build(self) -> None:
-        ui.add_css(LIST_CSS)
         with ui.element("div").classes("relative flex-1 min-h-0 w-full"):
             # A log (ARIA) whose own announcing is off: a live row re-renders its whole chunk, which
             # would be read out again; the announcer below says what is new instead.
@@ -229,6 +231,11 @@ class MessageList:
 
     def _list_label(self) -> str:
         return f"Messages in {self._room_name}"
+
+    def message(self, message_id: int) -> MessagePublic | None:
+        """The message as the list shows it now (edited, renamed), or None once it is gone."""
+        chunk = self._chunk_with(message_id)
+        return chunk.messages[message_id] if chunk is not None else None
 
     @property
     def container(self) -> Element:
@@ -590,8 +597,9 @@ class MessageList:
             said = f"{author} sent an image" + (f": {text}" if text else "")
         else:
             said = f"{author}: {text}"
-        if self._announcer.text != said:
-            self._announcer.set_text(said)
+        if self._announcer.text.rstrip(REANNOUNCE) == said:  # the same words again: still a change to read out
+            said += "" if self._announcer.text.endswith(REANNOUNCE) else REANNOUNCE
+        self._announcer.set_text(said)
 
     def _update_top(self) -> None:
         if self._has_older:
@@ -756,12 +764,10 @@ def _button_label(count: int) -> tuple[str, str]:
     return text, f"{text}, show the newest"
 
 
-MARKUP = re.compile(r"\*\*|__|`+|^\s*>\s?|^\s*#+\s", re.MULTILINE)
-
-
+@lru_cache(maxsize=1024)  # once per message and process, not once per viewer
 def _plain(text: str) -> str:
-    """A message's text as a screen reader should say it: Markdown's marks gone, one line, short."""
-    plain = " ".join(MARKUP.sub("", text).split())
+    """A message's text as a screen reader should say it: what its Markdown reads as, one line, short."""
+    plain = " ".join(plain_text(text).split())
     return plain if len(plain) <= ANNOUNCED_CHARS else plain[: ANNOUNCED_CHARS - 1].rstrip() + "…"
 
 

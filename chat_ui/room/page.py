@@ -6,20 +6,20 @@ from dataclasses import replace
 
 from nicegui import ui
 
-from chat_ui.my_rooms import MyRooms  # U3
+from chat_ui.my_rooms import MyRooms
 from chat_ui.page_frame import PageFrame
 from chat_ui.room.actions import RoomActions
 from chat_ui.room.composer import Composer
 from chat_ui.room.header import RoomHeader
 from chat_ui.room.live import LiveRoom
 from chat_ui.room.message_list import MessageList
-from chat_ui.room.message_menu import MessageMenu  # H1
-from chat_ui.room.presence_panel import track_presence  # U3
+from chat_ui.room.message_menu import MessageMenu
+from chat_ui.room.presence_panel import track_presence
 from chat_ui.room.reaction_picker import ReactionPicker
-from chat_ui.room.sidebar import RoomSidebar  # U3
+from chat_ui.room.sidebar import RoomSidebar
 from chat_ui.room.typing_indicator import TypingIndicator
 from models.room import RoomState
-from services import reactions, rooms, unread  # U3: unread
+from services import reactions, rooms, unread
 from services.errors import NotFound
 
 
@@ -32,29 +32,33 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     ui.page_title(room.name)
     ui.query(".nicegui-content").classes("p-0 h-[calc(100dvh-var(--chat-header,52px))] flex-nowrap gap-0")
     actions = RoomActions(frame, room)
-    # U3: the visitor's rooms beside the room at desktop widths; their unread counts in the title.
+    # The visitor's rooms beside the room at desktop widths; their unread counts in the title.
     ui.query(".nicegui-content").style("flex-direction: row")
     my_rooms = MyRooms(frame, title=room.name, current=room.slug)
     RoomSidebar(my_rooms, current=room.slug)
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
         header = RoomHeader(room, owner=actions.is_owner, on_leave=actions.leave, on_lock=actions.set_locked)
         row_actions = actions.row_actions()
-        # H1: touch screens' "⋯" menu of a row, made when first opened
-        menu = MessageMenu(row_actions, quick=reactions.COMMON_REACTIONS[:6])
+        # Touch screens' "⋯" menu of a row, made when first opened; it acts on the list's current copy.
+        menu = MessageMenu(
+            row_actions,
+            current=lambda message_id: messages.message(message_id),
+            quick=reactions.COMMON_REACTIONS[:6],
+        )
         row_actions = replace(row_actions, menu=menu.open)
         messages = MessageList(load=actions.load_page, room_name=room.name, actions=row_actions)
         typing = TypingIndicator(me=actions.me)
         composer = _composer(frame, room, actions)
     live = LiveRoom(frame, actions, header=header, messages=messages, composer=composer, typing=typing)
-    # U3: the unread divider where the visitor stopped reading; reading to the bottom marks read.
+    # The unread divider where the visitor stopped reading; reading to the bottom marks read.
     live.unread_after = await frame.context.db.run_read(
         unread.read_position, room_slug=room.slug, guest_id=frame.guest.id
     )
     live.on_title = my_rooms.set_title
     messages.on_read = my_rooms.read
     await live.open()
-    await track_presence(frame, room.slug, header.presence)  # U3: who has the room open
-    await my_rooms.open()  # U3
+    await track_presence(frame, room.slug, header.presence)  # who has the room open
+    await my_rooms.open()
 
 
 def _composer(frame: PageFrame, room: RoomState, actions: RoomActions) -> Composer:

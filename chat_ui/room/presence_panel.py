@@ -43,7 +43,6 @@ class PresencePanel:
 
     def __init__(self) -> None:
         panel_id = f"presence-panel-{next(_panel_ids)}"
-        ui.add_css(CHIP_CSS)
         with (
             ui.element("button")  # its name says the count even where the word "online" is hidden
             .props(f"type=button popovertarget={panel_id} popovertargetaction=show data-testid=presence-count")

@@ -26,7 +26,6 @@ class RoomSidebar:
         self._my_rooms, self._current = my_rooms, current
         self._shown: list[tuple[str, str]] = []  # (slug, name) in the order shown
         self._badges: dict[str, UnreadBadge] = {}
-        ui.add_css(SIDEBAR_CSS)
         with (
             ui.element("nav")
             .classes("chat-surface chat-sidebar flex max-lg:hidden flex-col w-64 shrink-0 h-full")
