@@ -153,12 +153,13 @@ def _actions(message: MessagePublic, view: RowView, author: str) -> str:
         buttons.append(
             _command_button(f"--delete-{message.id}", "delete", "Delete this message", "delete-message", danger=True)
         )
-    return f'<span class="chat-actions" role="toolbar" aria-label="Message actions">{"".join(buttons)}</span>'
+    return f'<span class="chat-actions" role="toolbar">{"".join(buttons)}</span>'
 
 
 def _command_button(command: str, icon: str, title: str, testid: str, *, danger: bool = False) -> str:
     """An icon button; the icon is a Material Icons ligature drawn by CSS from data-icon (no text in the
-    row, no image)."""
+    row, no image). The aria-label is needed besides the title: CSS-generated text (the ligature's
+    name, "reply") would otherwise be the button's accessible name."""
     classes = "chat-action chat-action-danger" if danger else "chat-action"
     return (
         f'<button type="button" class="{classes}" data-testid="{testid}" commandfor="{COMMAND_TARGET}" '
