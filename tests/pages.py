@@ -75,13 +75,24 @@ class Api:
         assert response.status_code == 201, response.text
         return response.json()["slug"]
 
-    def say(self, slug: str, text: str) -> int:
-        response = self.client.post(f"/api/v1/rooms/{slug}/messages", json={"text": text}, headers=self.auth)
+    def say(self, slug: str, text: str, *, reply_to: int | None = None) -> int:
+        body: dict[str, object] = {"text": text} if reply_to is None else {"text": text, "reply_to": reply_to}
+        response = self.client.post(f"/api/v1/rooms/{slug}/messages", json=body, headers=self.auth)
         assert response.status_code == 201, response.text
         return int(response.json()["id"])
 
     def close(self) -> None:
         self.client.close()
+
+
+@contextlib.contextmanager
+def api_as(app_url: str, name: str = "Api Bot") -> Iterator[Api]:
+    """A guest of the app at `app_url` acting through the REST API, closed afterwards."""
+    api = Api(app_url, name=name)
+    try:
+        yield api
+    finally:
+        api.close()
 
 
 def open_room(new_page: PageOpener, slug: str, **size: int) -> Page:

@@ -159,6 +159,14 @@ def running_app(log_dir: Path, *, startup_timeout: float = 45, **settings: str) 
         app.stop()
 
 
+@contextlib.contextmanager
+def module_app(tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str) -> Iterator[AppProcess]:
+    """An app process of a test module's own, with its data in a fresh folder."""
+    data_dir = tmp_path_factory.mktemp(name)
+    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir), **settings) as app:
+        yield app
+
+
 def wait_until(condition: Callable[[], object], *, timeout: float, message: str, every: float = 0.2) -> None:
     """Poll `condition` until it is true; fail with `message` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from chat_ui import theme
 from tests.pages import LIVE, SCROLL_TO_TOP, Api, send
-from tests.support import ROOT, AppProcess, running_app, unique
+from tests.support import ROOT, AppProcess, module_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
 SIZES = [(1280, 800), (390, 844)]
@@ -91,8 +91,7 @@ def test_the_palette_keeps_text_readable(selector: str) -> None:
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("a11y-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+    with module_app(tmp_path_factory, "a11y-app") as app:
         yield app
 
 

@@ -16,8 +16,8 @@ from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from models.message import MESSAGE_TEXT_MAX
-from tests.pages import LIVE, Api, PageOpener, message_texts, open_room, send
-from tests.support import ROOT, AppProcess, running_app
+from tests.pages import LIVE, Api, PageOpener, api_as, message_texts, open_room, send
+from tests.support import ROOT, AppProcess, module_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -25,16 +25,14 @@ SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("composer-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+    with module_app(tmp_path_factory, "composer-app") as app:
         yield app
 
 
 @pytest.fixture
 def api(chat: AppProcess) -> Iterator[Api]:
-    api = Api(chat.url)
-    yield api
-    api.close()
+    with api_as(chat.url) as api:
+        yield api
 
 
 def guest(chat: AppProcess, name: str, slug: str) -> dict[str, str]:

@@ -15,24 +15,33 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from chat_ui.room.message_list import MAX_RENDERED
-from tests.pages import AT_BOTTOM, LIVE, SCROLL_TO_BOTTOM, SCROLL_TO_TOP, Api, PageOpener, open_room, scroll_up_by, send
-from tests.support import ROOT, AppProcess, running_app, unique
+from tests.pages import (
+    AT_BOTTOM,
+    LIVE,
+    SCROLL_TO_BOTTOM,
+    SCROLL_TO_TOP,
+    Api,
+    PageOpener,
+    api_as,
+    open_room,
+    scroll_up_by,
+    send,
+)
+from tests.support import ROOT, AppProcess, module_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("list-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+    with module_app(tmp_path_factory, "list-app") as app:
         yield app
 
 
 @pytest.fixture
 def api(chat: AppProcess) -> Iterator[Api]:
-    api = Api(chat.url, name="Ada")
-    yield api
-    api.close()
+    with api_as(chat.url, "Ada") as api:
+        yield api
 
 
 def delete(api: Api, slug: str, message_id: int) -> None:

@@ -15,41 +15,35 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.pages import LIVE, Api, PageOpener, open_room, send
-from tests.support import ROOT, AppProcess, running_app, unique
+from tests.pages import LIVE, Api, PageOpener, api_as, open_room, send
+from tests.support import ROOT, AppProcess, module_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("messages-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+    with module_app(tmp_path_factory, "messages-app") as app:
         yield app
 
 
 @pytest.fixture
 def api(chat: AppProcess) -> Iterator[Api]:
-    api = Api(chat.url, name="Ada")
-    yield api
-    api.close()
+    with api_as(chat.url, "Ada") as api:
+        yield api
 
 
 @pytest.fixture
 def other(chat: AppProcess) -> Iterator[Api]:
-    api = Api(chat.url, name="Bo")
-    yield api
-    api.close()
+    with api_as(chat.url, "Bo") as api:
+        yield api
 
 
 # The REST calls of §6, as a script makes them.
 
 
 def post(api: Api, slug: str, text: str, *, reply_to: int | None = None) -> int:
-    body: dict[str, object] = {"text": text} if reply_to is None else {"text": text, "reply_to": reply_to}
-    response = api.client.post(f"/api/v1/rooms/{slug}/messages", json=body, headers=api.auth)
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    return api.say(slug, text, reply_to=reply_to)
 
 
 def edit(api: Api, slug: str, message_id: int, text: str) -> None:

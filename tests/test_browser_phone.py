@@ -17,7 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.pages import LIVE, Api, PageOpener, open_room
-from tests.support import ROOT, AppProcess, running_app, unique
+from tests.support import ROOT, AppProcess, module_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
@@ -28,8 +28,7 @@ LONG_NAME = "Design review for the quarterly roadmap"  # 39 characters
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("phone-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+    with module_app(tmp_path_factory, "phone-app") as app:
         yield app
 
 

@@ -13,8 +13,8 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from chat_ui.room.message_rows import initials
-from tests.pages import LIVE, Api, PageOpener, open_room, send
-from tests.support import ROOT, AppProcess, running_app, unique
+from tests.pages import LIVE, Api, PageOpener, api_as, open_room, send
+from tests.support import ROOT, AppProcess, module_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -31,30 +31,24 @@ FULLY_IN_VIEW = """list => { const box = list.getBoundingClientRect();
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("rows-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+    with module_app(tmp_path_factory, "rows-app") as app:
         yield app
 
 
 @pytest.fixture
 def ada(chat: AppProcess) -> Iterator[Api]:
-    api = Api(chat.url, name="Ada Lovelace")
-    yield api
-    api.close()
+    with api_as(chat.url, "Ada Lovelace") as api:
+        yield api
 
 
 @pytest.fixture
 def bo(chat: AppProcess) -> Iterator[Api]:
-    api = Api(chat.url, name="Bo")
-    yield api
-    api.close()
+    with api_as(chat.url, "Bo") as api:
+        yield api
 
 
 def post(api: Api, slug: str, text: str, *, reply_to: int | None = None) -> int:
-    body: dict[str, object] = {"text": text} if reply_to is None else {"text": text, "reply_to": reply_to}
-    response = api.client.post(f"/api/v1/rooms/{slug}/messages", json=body, headers=api.auth)
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    return api.say(slug, text, reply_to=reply_to)
 
 
 def join(api: Api, slug: str) -> None:

@@ -18,8 +18,8 @@ from playwright.sync_api import Locator, Page, Route, expect
 
 from chat_ui.room.image_staging import chosen_file
 from models.message import MESSAGE_TEXT_MAX
-from tests.pages import LIVE, Api, PageOpener, open_room
-from tests.support import ROOT, AppProcess, running_app
+from tests.pages import LIVE, Api, PageOpener, api_as, open_room
+from tests.support import ROOT, AppProcess, module_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -28,16 +28,14 @@ FILE_INPUT = "[data-testid=image-stage] input[type=file]"  # the image button's 
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("uploads-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir), CHAT_MAX_UPLOAD_MB="1") as app:
+    with module_app(tmp_path_factory, "uploads-app", CHAT_MAX_UPLOAD_MB="1") as app:
         yield app
 
 
 @pytest.fixture
 def api(chat: AppProcess) -> Iterator[Api]:
-    api = Api(chat.url)
-    yield api
-    api.close()
+    with api_as(chat.url) as api:
+        yield api
 
 
 def photo(folder: Path, name: str = "photo.png", size: tuple[int, int] = (900, 600), colour: str = "tomato") -> Path:

@@ -12,13 +12,12 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
-from tests.support import AppProcess, running_app
+from tests.support import AppProcess, module_app
 
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
-    data_dir = tmp_path_factory.mktemp("docs-app")
-    with running_app(data_dir / "logs", CHAT_DATA_DIR=str(data_dir)) as app:
+    with module_app(tmp_path_factory, "docs-app") as app:
         yield app
 
 

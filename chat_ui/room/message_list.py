@@ -410,7 +410,7 @@ class MessageList:
         if toggle is not None:
             emoji = emoji_from_code(toggle.group(2))
             if emoji is not None and self._chunk_with(int(toggle.group(1))) is not None:
-                await _call(self._actions.toggle_reaction, int(toggle.group(1)), emoji)
+                await call_action(self._actions.toggle_reaction, int(toggle.group(1)), emoji)
             return
         match = COMMAND.fullmatch(command)
         if match is not None:
@@ -430,13 +430,13 @@ class MessageList:
         if action == "delete":
             await actions.delete(number)
         elif action == "edit" and actions.may_edit(message):
-            await _call(actions.edit, message)
+            await call_action(actions.edit, message)
         elif action == "reply":
-            await _call(actions.reply, message)
+            await call_action(actions.reply, message)
         elif action == "react":
-            await _call(actions.react, number)
+            await call_action(actions.react, number)
         elif action == "menu":
-            await _call(actions.menu, message)
+            await call_action(actions.menu, message)
 
     # Loading as the reader scrolls. Every load notes the generation it started in and drops its
     # result if another load (or a jump to the latest) replaced the window meanwhile. A strip that
@@ -782,7 +782,7 @@ def _names_of(members: Iterable[Any]) -> dict[int, str]:
     return names
 
 
-async def _call(action: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
+async def call_action(action: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
     """Call a row action, sync or async; a missing one does nothing."""
     if action is None:
         return

@@ -11,7 +11,6 @@ server memory for every viewer (see docs/PERFORMANCE.md). Its items are made aga
 for that message.
 """
 
-import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from nicegui.element import Element
 
 from chat_ui.notices import notify
 from chat_ui.room.markdown import plain_text
-from chat_ui.room.message_list import RowActions
+from chat_ui.room.message_list import RowActions, call_action
 from models.message import MessagePublic
 
 PREVIEW_CHARS = 80  # of the message's first line, at the top of the menu
@@ -65,11 +64,11 @@ class MessageMenu:
         message as it is when tapped)."""
         actions = self._actions
         items: list[tuple[str, str, str, Callable[[MessagePublic], Any]]] = [
-            ("reply", "Reply", "menu-reply", lambda now: _call(actions.reply, now)),
-            ("add_reaction", "Add reaction", "menu-react", lambda now: _call(actions.react, now.id)),
+            ("reply", "Reply", "menu-reply", lambda now: call_action(actions.reply, now)),
+            ("add_reaction", "Add reaction", "menu-react", lambda now: call_action(actions.react, now.id)),
         ]
         if actions.may_edit(message):
-            items.append(("edit", "Edit message", "menu-edit", lambda now: _call(actions.edit, now)))
+            items.append(("edit", "Edit message", "menu-edit", lambda now: call_action(actions.edit, now)))
         if actions.may_delete(message):
             items.append(("delete", "Delete message", "menu-delete", lambda now: actions.delete(now.id)))
         if actions.may_remove(message):
@@ -82,7 +81,7 @@ class MessageMenu:
         toggle = self._actions.toggle_reaction
         with ui.row().classes("w-full justify-between gap-1 px-3 pt-2 no-wrap"):
             for emoji in self._quick:
-                chosen = self._doing(message_id, lambda now, emoji=emoji: _call(toggle, now.id, emoji))
+                chosen = self._doing(message_id, lambda now, emoji=emoji: call_action(toggle, now.id, emoji))
                 button = ui.button(emoji, on_click=chosen, color=None)
                 button.props("flat round no-caps data-testid=quick-reaction").classes("chat-menu-emoji")
                 button.props["data-emoji"] = emoji  # set directly: an emoji is no token for the props parser
@@ -101,7 +100,7 @@ class MessageMenu:
                 notify("That message was deleted.", type="warning")
                 return
             with self._parent:
-                await _call(action, now)
+                await call_action(action, now)
 
         return chosen
 
@@ -135,11 +134,3 @@ def _preview(message: MessagePublic) -> None:
     with ui.column().classes("w-full gap-0 px-4 pt-4 pb-1"):
         ui.label(message.author.display_name).classes("text-sm font-semibold truncate w-full")
         ui.label(text).classes("text-sm chat-muted truncate w-full")
-
-
-async def _call(action: Callable[..., Awaitable[None] | None] | None, *args: Any) -> None:
-    if action is None:
-        return
-    result = action(*args)
-    if inspect.isawaitable(result):
-        await result
