@@ -2,17 +2,14 @@
 name and profile) and the per-browser theme choice.
 
 On a room page at phone widths the room's own bar replaces this header (chat_ui/room/header.py
-marks the page with `chat-room-page`; the rule is in HEADER_CSS), so the messages get the height;
+holds a `.chat-room-bar`; the rule is in HEADER_CSS), so the messages get the height;
 the header stays in the page, hidden, and the room's "⋮" menu offers its profile and theme.
 """
 
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from nicegui import app, ui
-from nicegui import context as ui_context
-from nicegui.client import Client
 
 from chat_ui import theme
 from chat_ui.forms import problem_of, sentence
@@ -39,8 +36,8 @@ HEADER_CSS = f"""
    height no longer leaves room for this header (chat_ui/room/page.py reads --chat-header). */
 @media (max-width: {PHONE_MAX}px) {{
   .chat-app-header .chat-user-name {{ max-width: 6rem; }}
-  body.chat-room-page .chat-app-header {{ display: none; }}
-  body.chat-room-page {{ --chat-header: 0px; }}
+  body:has(.chat-room-bar) .chat-app-header {{ display: none; }}
+  body:has(.chat-room-bar) {{ --chat-header: 0px; }}
 }}
 .chat-theme-menu {{ min-width: 11rem; border: 1px solid var(--chat-border);
   box-shadow: 0 10px 30px var(--chat-shadow); }}
@@ -80,15 +77,6 @@ class ThemeSwitch:
         self._listeners.append(listener)
 
 
-# The header of each open page, for the parts of a page that offer its profile and theme too.
-_headers: "weakref.WeakKeyDictionary[Client, Header]" = weakref.WeakKeyDictionary()
-
-
-def page_header() -> "Header | None":
-    """The header of the page being built or handled (None on a page without one)."""
-    return _headers.get(ui_context.client)
-
-
 class Header:
     """Shows who the visitor is; reports a rename through `on_rename`, which returns the new guest.
     The profile dialog and the theme menu are made when first opened: most visits never open them."""
@@ -112,7 +100,6 @@ class Header:
             self._show_theme(self.theme.mode)
             self._profile_button(guest)
         self.theme.on_change(self._show_theme)
-        _headers[ui_context.client] = self
 
     def _profile_button(self, guest: GuestPublic) -> None:
         with (

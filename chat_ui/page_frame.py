@@ -39,6 +39,7 @@ class PageFrame:
     user_storage: dict[str, Any]
     # The client address the page was requested from: the sends made in it spend its budget.
     address: str = "unknown"
+    header: Header | None = None  # the page's header: its profile dialog and theme, for other parts
 
     def leave_with_notice(self, text: str, target: str = "/") -> None:
         """Go to `target` and say why there: a notice shown just before navigating would go with the page."""
@@ -60,9 +61,9 @@ async def open_frame(context: UiContext, title: str) -> PageFrame:
     async def rename(name: str) -> GuestPublic:
         return await context.db.run(guests.rename_guest, guest_id=guest.id, display_name=name, by=guest.id)
 
-    Header(guest, on_rename=rename)
+    header = Header(guest, on_rename=rename)
     user_storage = app.storage.user
     notice = user_storage.pop(NOTICE_KEY, None)
     if notice:
         notify(notice, type="warning")
-    return PageFrame(context=context, guest=guest, user_storage=user_storage, address=address)
+    return PageFrame(context=context, guest=guest, user_storage=user_storage, address=address, header=header)

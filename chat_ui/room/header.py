@@ -2,7 +2,7 @@
 actions (Leave, and for the owner Lock / Unlock).
 
 On a phone (up to 640 px) it is the page's only bar (chat_ui/layout.py hides the app's header on a
-page marked `chat-room-page`): back, the name, the online count and a "⋮" button. The actions are
+page holding this bar): back, the name, the online count and a "⋮" button. The actions are
 one set of elements in an HTML popover (`popover=auto`) that the "⋮" button opens (`popovertarget`):
 the browser opens and closes it without a script or a round trip, Escape and a click outside close
 it. There the menu also offers the profile and the theme, which the hidden app header would. At
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from chat_ui.layout import PHONE_MAX, THEME_ICONS, THEME_LABELS, THEME_MODES, Header, ThemeMode, page_header
+from chat_ui.layout import PHONE_MAX, THEME_ICONS, THEME_LABELS, THEME_MODES, Header, ThemeMode
 from chat_ui.room.presence_panel import PresencePanel
 from models.room import RoomState
 
@@ -67,13 +67,13 @@ class RoomHeader:
         room: RoomState,
         *,
         owner: bool,
+        app_header: Header | None,
         on_leave: Callable[[], Awaitable[None]],
         on_lock: Callable[[bool], Awaitable[None]],
     ) -> None:
         self._locked = room.locked
-        self._app_header = page_header()
+        self._app_header = app_header  # its profile and theme are offered in the phone's menu too
         self._theme_choices: dict[ThemeMode, ui.button] = {}
-        ui.query("body").classes("chat-room-page")  # on a phone, this bar is the page's only one
         with ui.row().classes(
             "chat-room-bar chat-border-bottom w-full items-center no-wrap gap-1 sm:gap-2 px-1 sm:px-3"
         ):

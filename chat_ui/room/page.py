@@ -37,7 +37,9 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     my_rooms = MyRooms(frame, title=room.name, current=room.slug)
     RoomSidebar(my_rooms, current=room.slug)
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
-        header = RoomHeader(room, owner=actions.is_owner, on_leave=actions.leave, on_lock=actions.set_locked)
+        header = RoomHeader(
+            room, owner=actions.is_owner, app_header=frame.header, on_leave=actions.leave, on_lock=actions.set_locked
+        )
         row_actions = actions.row_actions()
         # Touch screens' "⋯" menu of a row, made when first opened; it acts on the list's current copy.
         menu = MessageMenu(
