@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from api import admin, guests, health, media, room_activity, rooms
+from api import admin, export, guests, health, invites, media, room_activity, rooms, search
 from api.body_limit import BodySizeLimit
 from api.errors import operation_id, unreadable_body, validation_failed
 from api.instance_header import InstanceHeader
@@ -22,7 +22,15 @@ log = logging.getLogger(__name__)
 def install(app: FastAPI, context: AppContext) -> None:
     app.state.chat = context
     # NiceGUI creates the FastAPI app itself, so operationIds are set where the routers join it.
-    for router in (guests.router, rooms.router, room_activity.router, admin.router):
+    for router in (
+        guests.router,
+        rooms.router,
+        room_activity.router,
+        search.router,
+        invites.router,
+        export.router,
+        admin.router,
+    ):
         app.include_router(router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
     app.include_router(health.router, generate_unique_id_function=operation_id)
     app.include_router(media.router, generate_unique_id_function=operation_id)

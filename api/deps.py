@@ -65,3 +65,21 @@ async def optional_guest(
 
 
 OptionalGuest = Annotated[GuestPublic | None, Depends(optional_guest)]
+
+
+async def reader_guest(
+    request: Request, context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> GuestPublic | None:
+    """Who reads: the bearer token's guest; without a token, the browser's own guest, known by the
+    signed session cookie its pages use (so that an <img> or a download link works in a private
+    room); else None, an anonymous reader. For reads only (GET): a cookie, which a browser sends
+    along with requests that other sites make it send, must never authorise a change."""
+    if credentials is not None:
+        return await current_guest(context, credentials)
+    token = request.session.get(guests.BROWSER_TOKEN_KEY) if "session" in request.scope else None
+    if not isinstance(token, str) or not token:
+        return None
+    return await context.db.run_read(guests.guest_for_token, token=token)
+
+
+ReaderGuest = Annotated[GuestPublic | None, Depends(reader_guest)]

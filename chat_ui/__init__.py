@@ -6,9 +6,11 @@ from chat_ui import open_views, styles
 from chat_ui.admin_page import admin_page
 from chat_ui.collector import collector
 from chat_ui.feed import RoomFeeds
-from chat_ui.page_frame import UiContext, open_frame
+from chat_ui.invite_page import invite_page
+from chat_ui.page_frame import PageFrame, UiContext, open_frame
 from chat_ui.room import room_page
 from chat_ui.room_list_page import room_list_page
+from chat_ui.search_box import SearchBox
 from chat_ui.theme import PRODUCT_NAME
 from services.context import AppContext
 
@@ -23,15 +25,24 @@ def register(context: AppContext) -> None:
     open_views.install()
     styles.share()
 
+    async def open_page(title: str) -> PageFrame:
+        frame = await open_frame(ui_context, title)
+        if frame.header is not None:
+            with frame.header.search_slot:
+                SearchBox(frame)
+        return frame
+
     @ui.page("/", language=LANGUAGE)
     async def index() -> None:
-        frame = await open_frame(ui_context, PRODUCT_NAME)
-        await room_list_page(frame)
+        await room_list_page(await open_page(PRODUCT_NAME))
 
     @ui.page("/rooms/{slug}", language=LANGUAGE)
-    async def room(slug: str) -> None:
-        frame = await open_frame(ui_context, "Room")
-        await room_page(frame, slug)
+    async def room(slug: str, message: str | None = None) -> None:
+        await room_page(await open_page("Room"), slug, message=message)
+
+    @ui.page("/invite/{code}", language=LANGUAGE)
+    async def invite(code: str) -> None:
+        await invite_page(await open_page("Invitation"), code)
 
     if context.settings.admin_token is not None:  # without a token, /admin does not exist (404)
 

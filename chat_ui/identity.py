@@ -11,7 +11,7 @@ from services.client_address import budget_address, client_address
 from services.context import AppContext
 from services.rate_limit import RateLimited
 
-COOKIE_KEY = "guest_token"
+COOKIE_KEY = guests.BROWSER_TOKEN_KEY
 
 # A browser whose address has created too many guests lately reads as this visitor until the
 # budget refills: reading is harmless and a shared NAT should not lock people out of the content,

@@ -4,6 +4,7 @@ from models.admin import GuestRow, MessageRow, Overview, RoomRow
 from models.audit import AuditEntry, AuditEntryPublic
 from models.guest import Guest, GuestCreate, GuestPublic, GuestUpdate, GuestWithToken
 from models.image import Image, ImagePublic
+from models.invite import Invite, InvitePublic
 from models.message import Mention, Message, MessageCreate, MessagePage, MessagePublic, Reaction
 from models.room import Membership, Room, RoomCreate, RoomPublic, RoomRemoval, RoomState, RoomUpdate
 
@@ -18,6 +19,8 @@ __all__ = [
     "GuestWithToken",
     "Image",
     "ImagePublic",
+    "Invite",
+    "InvitePublic",
     "Membership",
     "Mention",
     "Message",

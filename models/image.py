@@ -10,8 +10,10 @@ from models.base import UTCDateTime, utcnow
 
 class Image(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=200)  # media-store key of the re-encoded original
-    thumbnail_key: str = Field(max_length=200)
+    # Media-store keys of the re-encoded original and its thumbnail; indexed because the media route
+    # finds a private room's image by its key to check that the caller belongs to the room.
+    key: str = Field(max_length=200, index=True)
+    thumbnail_key: str = Field(max_length=200, index=True)
     content_type: str = Field(max_length=40)
     width: int
     height: int

@@ -60,6 +60,8 @@ class RoomRemoval(SQLModel, table=True):
 class RoomCreate(TrimmedInput):
     name: str = Field(min_length=1, max_length=ROOM_NAME_MAX)
     description: str = Field(default="", max_length=ROOM_DESCRIPTION_MAX)
+    # A private room is seen only by its members (CONTRACT §7); others join by an invitation link.
+    is_private: bool = False
 
 
 class RoomUpdate(TrimmedInput):

@@ -17,6 +17,9 @@ from services.rate_limit import NoLimit, RateLimiter
 from services.text import checked_text
 
 NO_LIMIT = NoLimit()
+# Where a browser keeps its guest token: NiceGUI's signed session cookie (app.storage.browser, the
+# request's session). The pages write it; the API's reads (media, export) recognise a browser by it.
+BROWSER_TOKEN_KEY = "guest_token"
 
 
 def generate_display_name() -> str:

@@ -25,7 +25,7 @@ from tests.support import (
     unique,
 )
 
-TABLES = ("audit_entry", "message", "image", "membership", "room", "guest")
+TABLES = ("audit_entry", "invite", "message", "image", "membership", "room", "guest")
 
 
 @pytest.fixture(scope="session")

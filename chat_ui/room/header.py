@@ -12,7 +12,7 @@ so each action exists once in the page, with its test marker, at every width.
 """
 
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from nicegui import ui
 
@@ -70,8 +70,12 @@ class RoomHeader:
         app_header: Header | None,
         on_leave: Callable[[], Awaitable[None]],
         on_lock: Callable[[bool], Awaitable[None]],
+        extras: Sequence[Callable[[str], object]] = (),
     ) -> None:
+        """`extras` build more of the room's actions (invite, export) among the others: each gets
+        the props that make a click close the phone's menu."""
         self._locked = room.locked
+        self._extras = extras
         self._app_header = app_header  # its profile and theme are offered in the phone's menu too
         self._theme_choices: dict[ThemeMode, ui.button] = {}
         with ui.row().classes(
@@ -118,6 +122,8 @@ class RoomHeader:
                 .props(f"flat no-caps align=left {closes} data-testid=lock-room-button")
                 .mark("lock-room-button")
             )
+        for build in self._extras:
+            build(closes)
         if self._app_header is not None:
             self._phone_items(self._app_header, closes)
         ui.element("div").classes("chat-room-menu-rule chat-phone-only")

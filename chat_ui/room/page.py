@@ -10,7 +10,9 @@ from chat_ui.my_rooms import MyRooms
 from chat_ui.page_frame import PageFrame
 from chat_ui.room.actions import RoomActions
 from chat_ui.room.composer import Composer
+from chat_ui.room.export_button import ExportButton
 from chat_ui.room.header import RoomHeader
+from chat_ui.room.invite_button import InviteButton
 from chat_ui.room.live import LiveRoom
 from chat_ui.room.message_list import MessageList
 from chat_ui.room.message_menu import MessageMenu
@@ -19,12 +21,14 @@ from chat_ui.room.reaction_picker import ReactionPicker
 from chat_ui.room.sidebar import RoomSidebar
 from chat_ui.room.typing_indicator import TypingIndicator
 from models.room import RoomState
-from services import reactions, rooms, unread
+from services import access, reactions, rooms, unread
 from services.errors import NotFound
 
 
-async def room_page(frame: PageFrame, slug: str) -> None:
+async def room_page(frame: PageFrame, slug: str, *, message: str | None = None) -> None:
+    """The room; with `message` (?message=ID, a search result's link), opened at that message."""
     try:
+        await frame.context.db.run_read(access.check_readable, slug=slug, reader_id=frame.guest.id)
         room = await frame.context.db.run(rooms.get_room, slug=slug)
     except NotFound:
         _not_found(slug)
@@ -38,7 +42,12 @@ async def room_page(frame: PageFrame, slug: str) -> None:
     RoomSidebar(my_rooms, current=room.slug)
     with ui.column().classes("chat-surface w-full max-w-4xl mx-auto h-full gap-0 no-wrap shadow-sm"):
         header = RoomHeader(
-            room, owner=actions.is_owner, app_header=frame.header, on_leave=actions.leave, on_lock=actions.set_locked
+            room,
+            owner=actions.is_owner,
+            app_header=frame.header,
+            on_leave=actions.leave,
+            on_lock=actions.set_locked,
+            extras=(InviteButton(frame, room).build, ExportButton(frame, room).build),
         )
         row_actions = actions.row_actions()
         # Touch screens' "⋯" menu of a row, made when first opened; it acts on the list's current copy.

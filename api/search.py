@@ -1,0 +1,5 @@
+"""(being built for CONTRACT §7)"""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["search"])
