@@ -6,12 +6,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from api.deps import Context, CurrentGuest, OptionalGuest, SendLimiter
+from api.deps import Context, CurrentGuest, OptionalGuest, ReaderGuest, SendLimiter
 from api.errors import AUTHENTICATED, COMMON, responses
 from api.params import ID_MAX, AfterId, BeforeId, GuestId, MessageId, Slug
-from models.message import MessageCreate, MessageEdit, MessagePage, MessagePublic
+from models.message import MessageCreate, MessageEdit, MessagePage, MessagePublic, MessageWindow
 from models.room import ROOM_PAGE_DEFAULT, ROOM_PAGE_MAX, RoomCreate, RoomPublic
-from services import messages, moderation, reactions, rooms
+from services import access, messages, moderation, reactions, rooms
 from services.errors import InvalidInput
 from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 
@@ -131,15 +131,39 @@ async def readmit_guest(slug: Slug, guest_id: GuestId, guest: CurrentGuest, cont
     return await context.db.run(moderation.readmit_guest, slug=slug, guest_id=guest_id, by=guest.id)
 
 
-@router.get("/{slug}/messages", response_model=MessagePage, responses=responses(404, *COMMON))
+# A message with the messages around it: a search result's context, a link to one message.
+AroundId = Annotated[
+    int | None,
+    Query(ge=1, le=ID_MAX, description="this message with the messages around it; not with before or after"),
+]
+
+
+@router.get(
+    "/{slug}/messages",
+    # A window (around) first: a generated client then parses it with has_newer, a page without.
+    response_model=MessageWindow | MessagePage,
+    responses=responses(401, 404, *COMMON),
+)
 async def list_messages(
     slug: Slug,
     context: Context,
+    reader: ReaderGuest,
     before: BeforeId = None,
     after: AfterId = None,
+    around: AroundId = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT,
 ) -> MessagePage:
-    """A page of messages, oldest first. has_more: more remain in the direction walked."""
+    """A page of messages, oldest first. has_more: more remain in the direction walked.
+
+    With `around`: that message and up to `limit` messages in all around it (about half older,
+    half newer; the other side fills in where one runs short), with `has_more` for older ones and
+    `has_newer` for newer ones; 404 unless it is a live message of the room. A private room
+    answers its members only (a bearer token, or the browser's session); 404 to anyone else."""
+    if around is not None and (before is not None or after is not None):
+        raise InvalidInput("around: use it alone, without before or after")
+    await context.db.run_read(access.check_readable, slug=slug, reader_id=reader.id if reader else None)
+    if around is not None:
+        return await context.db.run_read(messages.page_around, room_slug=slug, around=around, limit=limit)
     return await context.db.run_read(messages.page_messages, room_slug=slug, before=before, after=after, limit=limit)
 
 

@@ -115,3 +115,11 @@ class MessagePublic(BaseModel):
 class MessagePage(BaseModel):
     messages: list[MessagePublic]  # oldest first
     has_more: bool
+
+
+class MessageWindow(MessagePage):
+    """A message with the messages around it (`?around=ID`), oldest first: `has_more` says older
+    ones exist (as for any page), `has_newer` newer ones. Its own model rather than a field on
+    every page, so that the pages walked with before/after keep their two keys."""
+
+    has_newer: bool

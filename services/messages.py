@@ -31,6 +31,7 @@ from models.message import (
     Message,
     MessagePage,
     MessagePublic,
+    MessageWindow,
     Reaction,
     ReactionPublic,
     ReplyQuote,
@@ -220,6 +221,36 @@ def page_messages(
     if after is None:
         rows.reverse()
     return MessagePage(messages=_complete(session, room_slug, rows), has_more=has_more)
+
+
+def page_around(*, session: Session, room_slug: str, around: int, limit: int = PAGE_LIMIT_DEFAULT) -> MessageWindow:
+    """The message `around` with up to `limit` messages in all around it, oldest first: as many
+    older ones as newer ones where both sides have them, the other side's share where one runs
+    short. NotFound unless `around` is a live message of the room. Two keyset walks of the
+    (room_id, id) index, one each way from `around`, and the page's two completing queries."""
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT_MAX}")
+    query = _history_query(room_slug)
+    # The message itself and up to `limit` older ones, newest first; then up to `limit` newer ones.
+    # Either side may take every place but the message's, and one row more than it takes tells
+    # that more lie beyond.
+    up_to = session.execute(
+        query.where(col(Message.id) <= around).order_by(col(Message.id).desc()).limit(limit + 1)
+    ).all()
+    if not up_to or up_to[0].id != around:
+        room_by_slug(session, room_slug)  # no such room says so; else the message is not there
+        raise NotFound(f"no message {around} in {room_slug!r}")
+    newer = session.execute(query.where(col(Message.id) > around).order_by(col(Message.id).asc()).limit(limit)).all()
+    older = up_to[1:]
+    places = limit - 1
+    older_taken = min(len(older), max((places + 1) // 2, places - len(newer)))
+    newer_taken = min(len(newer), places - older_taken)
+    rows = [*reversed(older[:older_taken]), up_to[0], *newer[:newer_taken]]
+    return MessageWindow(
+        messages=_complete(session, room_slug, rows),
+        has_more=len(older) > older_taken,
+        has_newer=len(newer) > newer_taken,
+    )
 
 
 _Quoted = aliased(Message, name="quoted")
