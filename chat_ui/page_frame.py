@@ -8,7 +8,7 @@ from nicegui import app, ui
 from chat_ui import identity, theme
 from chat_ui.feed import RoomFeeds
 from chat_ui.layout import Header
-from chat_ui.notices import notify
+from chat_ui.notices import NoticeType, notify
 from models.guest import GuestPublic
 from services import guests
 from services.context import AppContext
@@ -41,9 +41,9 @@ class PageFrame:
     address: str = "unknown"
     header: Header | None = None  # the page's header: its profile dialog and theme, for other parts
 
-    def leave_with_notice(self, text: str, target: str = "/") -> None:
+    def leave_with_notice(self, text: str, target: str = "/", *, type: NoticeType = "warning") -> None:
         """Go to `target` and say why there: a notice shown just before navigating would go with the page."""
-        self.user_storage[NOTICE_KEY] = text
+        self.user_storage[NOTICE_KEY] = {"text": text, "type": type}
         ui.navigate.to(target)
 
 
@@ -64,6 +64,8 @@ async def open_frame(context: UiContext, title: str) -> PageFrame:
     header = Header(guest, on_rename=rename)
     user_storage = app.storage.user
     notice = user_storage.pop(NOTICE_KEY, None)
-    if notice:
-        notify(notice, type="warning")
+    if isinstance(notice, dict):
+        notify(str(notice.get("text", "")), type=notice.get("type", "warning"))
+    elif notice:  # stored by a version before notices had a type
+        notify(str(notice), type="warning")
     return PageFrame(context=context, guest=guest, user_storage=user_storage, address=address, header=header)
