@@ -2,13 +2,14 @@
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
 from api import admin, export, guests, health, invites, media, room_activity, rooms, search
 from api.body_limit import BodySizeLimit
+from api.deps import hide_unreadable_room
 from api.errors import operation_id, unreadable_body, validation_failed
 from api.instance_header import InstanceHeader
 from services.context import AppContext
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 def install(app: FastAPI, context: AppContext) -> None:
     app.state.chat = context
     # NiceGUI creates the FastAPI app itself, so operationIds are set where the routers join it.
+    # The routers with routes on a room (/rooms/{slug}/...) hide a private room from anyone who
+    # may not read it, at this one place for every route they have or get (api.deps); the admin's
+    # routes see every room.
+    on_rooms = (rooms.router, room_activity.router, invites.router, export.router)
     for router in (
         guests.router,
         rooms.router,
@@ -31,7 +36,8 @@ def install(app: FastAPI, context: AppContext) -> None:
         export.router,
         admin.router,
     ):
-        app.include_router(router, prefix=API_PREFIX, generate_unique_id_function=operation_id)
+        hide = [Depends(hide_unreadable_room)] if router in on_rooms else None
+        app.include_router(router, prefix=API_PREFIX, generate_unique_id_function=operation_id, dependencies=hide)
     app.include_router(health.router, generate_unique_id_function=operation_id)
     app.include_router(media.router, generate_unique_id_function=operation_id)
     app.add_exception_handler(RequestValidationError, validation_failed)  # type: ignore[arg-type]

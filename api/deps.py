@@ -6,12 +6,13 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from models.guest import GuestPublic
-from services import guests
+from services import access, guests
 from services.client_address import budget_address, client_address
 from services.context import AppContext
 from services.rate_limit import RateLimiter
 
 _bearer = HTTPBearer(auto_error=False, description="a guest token from POST /api/v1/guests")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]  # parsed only: no query
 
 
 def get_context(request: Request) -> AppContext:
@@ -39,9 +40,7 @@ def get_send_limiter(context: Context, address: ClientAddress) -> RateLimiter:
 SendLimiter = Annotated[RateLimiter, Depends(get_send_limiter)]
 
 
-async def current_guest(
-    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> GuestPublic:
+async def current_guest(context: Context, credentials: Bearer) -> GuestPublic:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
     guest = await context.db.run(guests.guest_for_token, token=credentials.credentials)
@@ -53,9 +52,7 @@ async def current_guest(
 CurrentGuest = Annotated[GuestPublic, Depends(current_guest)]
 
 
-async def optional_guest(
-    context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> GuestPublic | None:
+async def optional_guest(context: Context, credentials: Bearer) -> GuestPublic | None:
     """The caller, for routes that anyone may call and that say more to a guest (their unread
     counts). No Authorization header: None, an anonymous reader. A token that names nobody is a 401
     as everywhere else, not silently anonymous: a client with a stale token should hear so."""
@@ -67,19 +64,46 @@ async def optional_guest(
 OptionalGuest = Annotated[GuestPublic | None, Depends(optional_guest)]
 
 
-async def reader_guest(
-    request: Request, context: Context, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> GuestPublic | None:
-    """Who reads: the bearer token's guest; without a token, the browser's own guest, known by the
-    signed session cookie its pages use (so that an <img> or a download link works in a private
-    room); else None, an anonymous reader. For reads only (GET): a cookie, which a browser sends
-    along with requests that other sites make it send, must never authorise a change."""
+_READS = frozenset({"GET", "HEAD"})
+
+
+def reader_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The token a reader is known by: the bearer token; without one, on a read (GET, HEAD), the
+    browser's own, from the signed session cookie its pages use (so that an <img> or a download
+    link works in a private room); else None. A cookie, which a browser also sends along with
+    requests that other sites make it send, must never authorise a change."""
+    if credentials is not None:
+        return credentials.credentials
+    if request.method not in _READS or "session" not in request.scope:
+        return None
+    token = request.session.get(guests.BROWSER_TOKEN_KEY)
+    return token if isinstance(token, str) and token else None
+
+
+async def reader_guest(request: Request, context: Context, credentials: Bearer) -> GuestPublic | None:
+    """Who reads (see reader_token): a bearer token that names nobody is a 401, as everywhere; a
+    stale cookie is an anonymous reader. For reads only."""
     if credentials is not None:
         return await current_guest(context, credentials)
-    token = request.session.get(guests.BROWSER_TOKEN_KEY) if "session" in request.scope else None
-    if not isinstance(token, str) or not token:
-        return None
-    return await context.db.run_read(guests.guest_for_token, token=token)
+    token = reader_token(request, None)
+    return await context.db.run_read(guests.guest_for_token, token=token) if token else None
 
 
 ReaderGuest = Annotated[GuestPublic | None, Depends(reader_guest)]
+
+
+async def hide_unreadable_room(request: Request, context: Context, credentials: Bearer) -> None:
+    """A dependency of every router whose routes address a room (`{slug}` in the path; others pass
+    through): a private room the caller may not read answers 404 with a missing room's very words,
+    before the route does anything, whatever the method, body or its own checks. One place, so a
+    route added later is covered without remembering to be (tests/test_private_rooms.py walks
+    /openapi.json to make sure). It runs before the route's own dependencies: a missing room is
+    now 404 before a missing token's 401 too, exactly as a hidden one is.
+
+    Cost: a public room, one indexed lookup by slug; a private one, also the caller's token and
+    membership. The caller is known as a reader is (reader_token): the cookie for GET only."""
+    slug = request.path_params.get("slug")
+    if slug is None:
+        return
+    token = reader_token(request, credentials)
+    await context.db.run_read(access.check_readable_for_token, slug=slug, token=token)

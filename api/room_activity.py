@@ -8,8 +8,9 @@ from api.errors import AUTHENTICATED, COMMON, responses
 from api.params import ID_MAX, Slug
 from models.guest import GuestPublic
 from models.room import RoomPublic
-from services import rooms, typing, unread
+from services import typing, unread
 
+# Like api/rooms.py, hidden for a private room the caller may not read (api/__init__.py).
 router = APIRouter(prefix="/rooms", tags=["rooms"])
 
 
@@ -38,7 +39,8 @@ async def announce_typing(slug: Slug, guest: CurrentGuest, context: Context) -> 
 async def list_present_guests(slug: Slug, context: Context) -> RoomPresence:
     """The guests who have the room open in a page, on any instance, by name: someone opening or
     closing it shows here within seconds."""
-    await context.db.run_read(rooms.get_room, slug=slug)  # 404 for a room that does not exist
+    # A room that does not exist (or that the caller may not read) was answered 404 already, by
+    # the dependency every route on a room has (api.deps.hide_unreadable_room).
     return RoomPresence(online=await context.presence.online(slug))
 
 

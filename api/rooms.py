@@ -15,6 +15,8 @@ from services import access, messages, moderation, reactions, rooms
 from services.errors import InvalidInput
 from services.messages import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 
+# Every route here on a room (`{slug}`) answers 404 for a private room the caller may not read:
+# api.deps.hide_unreadable_room, applied where the routers join the app (api/__init__.py).
 router = APIRouter(prefix="/rooms", tags=["rooms"])
 
 # No length or pattern here: a path parameter that fails validation is answered 404 (api.errors),
@@ -57,9 +59,10 @@ async def list_rooms(
         str | None, Query(max_length=200, description="only rooms whose name contains this, ignoring case")
     ] = None,
 ) -> list[RoomPublic]:
-    """Public rooms, most recent activity first (rooms without messages by creation time), a page at
-    a time. The body stays a plain list; when more rooms follow, the `X-Next-Cursor` header holds
-    the cursor to pass as `before`, and `Link` the next page's URL (rel="next"). Paging is by
+    """Public rooms, and with a guest token the private rooms the caller belongs to among them,
+    most recent activity first (rooms without messages by creation time), a page at a time. The
+    body stays a plain list; when more rooms follow, the `X-Next-Cursor` header holds the cursor
+    to pass as `before`, and `Link` the next page's URL (rel="next"). Paging is by
     cursor, so rooms that get messages meanwhile never make another room repeat or go missing.
     With a guest token, `unread` counts the messages after the caller's last read one in the rooms
     they belong to (`null` in the others, and for everyone without a token); a token that names
@@ -75,8 +78,16 @@ async def list_rooms(
 
 @router.post("", status_code=201, response_model=RoomPublic, responses=responses(*AUTHENTICATED, 409))
 async def create_room(body: RoomCreate, guest: CurrentGuest, context: Context) -> RoomPublic:
-    """A new public room; its creator joins and owns it. 409 if the name (ignoring case) is taken."""
-    return await context.db.run(rooms.create_room, owner_id=guest.id, name=body.name, description=body.description)
+    """A new room; its creator joins and owns it. 409 if the name (ignoring case) is taken. A
+    private room (`is_private`) is seen by its members only: to anyone else, every route on it
+    answers 404, as for a room that does not exist; others join it through an invitation."""
+    return await context.db.run(
+        rooms.create_room,
+        owner_id=guest.id,
+        name=body.name,
+        description=body.description,
+        is_private=body.is_private,
+    )
 
 
 @router.get("/{slug}", response_model=RoomPublic, responses=responses(401, 404, *COMMON))

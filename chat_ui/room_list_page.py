@@ -8,7 +8,7 @@ from datetime import datetime
 from nicegui import ui
 
 from chat_ui.forms import problem_of, sentence
-from chat_ui.my_rooms import MyRooms, UnreadBadge
+from chat_ui.my_rooms import MyRooms, UnreadBadge, private_room_icon
 from chat_ui.notices import notify
 from chat_ui.page_frame import PageFrame
 from chat_ui.theme import PRODUCT_NAME
@@ -33,17 +33,20 @@ RoomFetcher = Callable[[str], Awaitable[RoomState]]  # slug -> the room as it is
 
 
 async def room_list_page(frame: PageFrame) -> None:
-    context = frame.context
+    context, me = frame.context, frame.guest.id
 
-    async def create(name: str, description: str) -> None:
-        room = await context.db.run(rooms.create_room, owner_id=frame.guest.id, name=name, description=description)
+    async def create(name: str, description: str, private: bool) -> None:
+        room = await context.db.run(
+            rooms.create_room, owner_id=me, name=name, description=description, is_private=private
+        )
         ui.navigate.to(f"/rooms/{room.slug}")
 
+    # The visitor's private rooms are listed among the public ones (their counts come from MyRooms).
     async def load(before: str | None, query: str) -> RoomPage:
-        return await context.db.run_read(rooms.page_rooms, before=before, query=query)
+        return await context.db.run_read(rooms.page_rooms, before=before, query=query, reader_id=me, count_unread=False)
 
-    async def fetch(slug: str) -> RoomState:
-        return await context.db.run_read(rooms.get_room, slug=slug)
+    async def fetch(slug: str) -> RoomState:  # NotFound for a private room the visitor is not in
+        return await context.db.run_read(rooms.get_readable_room, slug=slug, reader_id=me)
 
     dialog = CreateRoomDialog(on_create=create)
     with ui.column().classes("w-full max-w-3xl mx-auto px-0 py-2 sm:px-4 sm:py-6 gap-4"):
@@ -63,8 +66,14 @@ async def room_list_page(frame: PageFrame) -> None:
         with filter_box.add_slot("prepend"):
             ui.icon("search")
         my_rooms = MyRooms(frame, title=PRODUCT_NAME)
-        cards = RoomCards(load=load, fetch=fetch, unread=my_rooms.unread)
+        cards = RoomCards(
+            load=load,
+            fetch=fetch,
+            unread=my_rooms.unread,
+            visible=lambda room: not room.is_private or my_rooms.is_member(room.slug),
+        )
         my_rooms.on_change(cards.show_unread)
+        my_rooms.on_change(lambda: cards.follow_membership(my_rooms.rooms))
         filter_box.on_value_change(lambda event: cards.filter(event.value or ""))
     await context.feeds.subscribe(ROOMS_CHANNEL, cards.apply)  # subscribe first, then load: nothing falls between
     await my_rooms.open()
@@ -83,10 +92,21 @@ class RoomCards:
 
     Which rooms belong: those of the pages loaded, and those an event puts above the last one
     loaded (new activity always does). A room that sorts below it is left for a later page, so
-    scrolling on never shows a room twice nor skips one."""
+    scrolling on never shows a room twice nor skips one.
 
-    def __init__(self, *, load: PageLoader, fetch: RoomFetcher, unread: Callable[[str], int] = lambda slug: 0) -> None:
-        self._load, self._fetch, self._unread = load, fetch, unread
+    Events about every room reach every list, private rooms' too (the room list's channel is one
+    for all): `visible` says which the visitor may see (public rooms, and the private ones they
+    belong to), and a private room leaves or joins the list as their membership changes."""
+
+    def __init__(
+        self,
+        *,
+        load: PageLoader,
+        fetch: RoomFetcher,
+        unread: Callable[[str], int] = lambda slug: 0,
+        visible: Callable[[RoomPublic], bool] = lambda room: not room.is_private,
+    ) -> None:
+        self._load, self._fetch, self._unread, self._visible = load, fetch, unread, visible
         self._query = ""
         self._generation = 0  # a new filter starts a new generation: pages of older ones are dropped
         self._known: dict[int, RoomPublic] = {}
@@ -132,6 +152,20 @@ class RoomCards:
         for room_id, badge in self._badges.items():
             badge.set(self._unread(self._known[room_id].slug))
 
+    def follow_membership(self, mine: list[RoomState]) -> None:
+        """The visitor's rooms changed (MyRooms): a private room they left goes from the list, one
+        they joined elsewhere (an invitation in another tab) comes, in its place."""
+        if self._floor is None and not self._complete:  # the first page, on its way, has them
+            return
+        gone = [room_id for room_id, room in self._known.items() if not self._visible(room)]
+        come = [room for room in mine if room.is_private and room.id not in self._known and self._belongs(room)]
+        for room_id in gone:
+            self._drop(room_id)
+        for room in come:
+            self._put(room)
+        if gone or come:
+            self._render_footer()
+
     async def filter(self, query: str) -> None:
         """Start again from the first page, showing only rooms whose name contains `query`."""
         self._query = query.strip()
@@ -165,13 +199,20 @@ class RoomCards:
         if self._floor is None and not self._complete:  # before the first page: sort it out after it
             self._early[room.id] = room
             return
-        matches = not room.is_private and rooms.name_key(self._query) in rooms.name_key(room.name)
-        if not matches:
-            if room.id in self._known:  # renamed out of the filter, or made private
+        if not self._matches(room):
+            if room.id in self._known:  # renamed out of the filter, or a private room the visitor left
                 self._drop(room.id)
-        elif room.id in self._known or self._complete or (self._floor is not None and _key(room) >= self._floor):
+        elif self._belongs(room):
             self._put(room)
         self._render_footer()
+
+    def _matches(self, room: RoomPublic) -> bool:
+        return self._visible(room) and rooms.name_key(self._query) in rooms.name_key(room.name)
+
+    def _belongs(self, room: RoomPublic) -> bool:
+        """Whether a room that matches goes in the list now, rather than on a later page."""
+        known_or_above = room.id in self._known or (self._floor is not None and _key(room) >= self._floor)
+        return self._matches(room) and (known_or_above or self._complete)
 
     async def _restart(self) -> None:
         self._generation += 1
@@ -268,10 +309,7 @@ def _room_card(room: RoomPublic, *, unread: int) -> tuple[ui.link, UnreadBadge]:
         ui.element("div").props("data-testid=room-item").mark("room-item").classes("chat-room-card w-full"),
     ):
         ui.label(room.name[:1].upper()).classes("chat-room-card-avatar").props("aria-hidden=true")
-        name = (
-            ui.label(room.name).classes("chat-room-card-name truncate").props("data-testid=room-name").mark("room-name")
-        )
-        name.props["title"] = room.name  # the whole name, where the card cuts it short
+        _card_name(room)
         if room.description:
             about = ui.label(room.description).classes("chat-room-card-about truncate")
             about.props["title"] = room.description
@@ -283,12 +321,36 @@ def _room_card(room: RoomPublic, *, unread: int) -> tuple[ui.link, UnreadBadge]:
     return link, badge
 
 
-class CreateRoomDialog:
-    """Name and description; `on_create(name, description)` creates the room, and a refusal
-    (a taken or invalid name) shows on the name field."""
+def _card_name(room: RoomPublic) -> None:
+    """The room's name in the card's name cell; a private room's with a lock before it."""
+    if room.is_private:
+        with ui.element("div").classes("chat-room-card-name flex items-center no-wrap gap-1.5 min-w-0"):
+            private_room_icon(size="16px")
+            name = ui.label(room.name).classes("truncate min-w-0")
+    else:
+        name = ui.label(room.name).classes("chat-room-card-name truncate")
+    name.props("data-testid=room-name").mark("room-name")
+    name.props["title"] = room.name  # the whole name, where the card cuts it short
 
-    def __init__(self, *, on_create: Callable[[str, str], Awaitable[None]]) -> None:
+
+class CreateRoomDialog:
+    """Name, description and whether the room is private; `on_create(name, description, private)`
+    creates the room, and a refusal (a taken or invalid name) shows on the name field. Built on
+    first use: most visits to the list never open it, and each open page keeps its elements."""
+
+    def __init__(self, *, on_create: Callable[[str, str, bool], Awaitable[None]]) -> None:
         self._on_create = on_create
+        self._built = False
+        self._holder = ui.element("div").classes("hidden")  # where the dialog goes once built
+
+    def open(self) -> None:
+        if not self._built:
+            self._built = True
+            with self._holder:
+                self._build()
+        self._dialog.open()
+
+    def _build(self) -> None:
         with (
             ui.dialog().props("aria-label='Create a room'") as self._dialog,
             ui.card().classes("w-[28rem] max-w-full gap-3"),
@@ -307,21 +369,23 @@ class CreateRoomDialog:
                 .mark("room-description-input")
                 .classes("w-full")
             )
+            self._private = (
+                ui.checkbox("Private: only people you invite can see it")
+                .props("data-testid=room-private-checkbox")
+                .mark("room-private-checkbox")
+            )
             with ui.row().classes("w-full justify-end gap-2"):
                 ui.button("Cancel", on_click=self._dialog.close).props("flat no-caps")
                 ui.button("Create", on_click=self._submit).props(
                     "unelevated no-caps data-testid=create-room-submit"
                 ).mark("create-room-submit")
 
-    def open(self) -> None:
-        self._dialog.open()
-
     async def _submit(self) -> None:
         self._name.error = None
         if not self._name.validate():
             return
         try:
-            await self._on_create(self._name.value or "", self._description.value or "")
+            await self._on_create(self._name.value or "", self._description.value or "", bool(self._private.value))
         except (Conflict, InvalidInput) as error:
             self._name.error = sentence(error.detail)
             return

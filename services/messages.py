@@ -38,6 +38,7 @@ from models.message import (
 )
 from models.room import Membership, Room
 from services import media as media_keys
+from services.access import may_read, raise_not_found
 from services.database import Database, send_event_on_commit
 from services.errors import Forbidden, InvalidInput, NotFound
 from services.events import MessageCreated, MessageUpdated, ReadMarked, RoomActivity
@@ -152,10 +153,13 @@ async def send_image(
     the message. If the message cannot be saved, the files go again."""
     check_size(len(data), max_bytes=max_bytes)
     caption = validate_text(caption, allow_empty=True)
-    await db.run(_check_may_send, room_slug=room_slug, author_id=author_id, limiter=limiter, reply_to=reply_to)
+    private_room = await db.run(
+        _check_may_send, room_slug=room_slug, author_id=author_id, limiter=limiter, reply_to=reply_to
+    )
     await anyio.to_thread.run_sync(partial(check_header, data, max_bytes=max_bytes))  # a bomb never queues
     processed = await images.process(data, max_bytes=max_bytes)
-    original_key, thumbnail_key = media_keys.new_image_keys(processed.extension)
+    # A private room's images get keys that the media route serves to its members only.
+    original_key, thumbnail_key = media_keys.new_image_keys(processed.extension, private_room=private_room)
     await anyio.to_thread.run_sync(_store_files, media, processed, original_key, thumbnail_key)
     image = Image(
         key=original_key,
@@ -180,8 +184,8 @@ def check_may_post(
     """The room, if it exists and is open, and the author, unless banned; else the reason."""
     query = select(Room).where(Room.slug == room_slug)
     room = session.exec(query.with_for_update() if lock_room else query).first()
-    if room is None:
-        raise NotFound(f"no room {room_slug!r}")
+    if room is None or not may_read(session, room, author_id):  # posting would join a private room
+        raise_not_found(room_slug)
     if room.locked_at is not None:
         raise Forbidden("this room is locked by a moderator: it can be read, not written to")
     author = check_may_write(session, author_id)  # banned, or no such guest: Forbidden
@@ -374,12 +378,14 @@ def _mentions(session: Session, message_ids: list[int]) -> dict[int, tuple[int, 
 
 def _check_may_send(
     *, session: Session, room_slug: str, author_id: int, limiter: RateLimiter, reply_to: int | None = None
-) -> None:
-    """Before an image is decoded: everything that would refuse it anyway."""
+) -> int | None:
+    """Before an image is decoded: everything that would refuse it anyway. The room's id if it is
+    private (its images' keys name it), else None."""
     limiter.hit(f"guest:{author_id}")
     room, _ = check_may_post(session=session, room_slug=room_slug, author_id=author_id)
     if reply_to is not None:
         _reply_quote(session, room=room, reply_to=reply_to)
+    return room.id if room.is_private else None
 
 
 def _insert_image(

@@ -26,8 +26,13 @@ from models.room import (
     RoomRemoval,
     RoomState,
 )
+from services import access
+
+# Found through access, which words "no room" once for missing and unreadable rooms alike;
+# re-exported, as the other services look rooms up through this module.
+from services.access import room_by_slug as room_by_slug
 from services.database import send_event_on_commit
-from services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.errors import Conflict, Forbidden, InvalidInput
 from services.events import RoomCreated, RoomUpdated
 from services.guests import check_may_write
 from services.text import checked_text
@@ -53,14 +58,25 @@ def slugify(name: str) -> str:
     return slug or "room"
 
 
-def create_room(*, session: Session, owner_id: int, name: str, description: str = "") -> RoomState:
+def create_room(
+    *, session: Session, owner_id: int, name: str, description: str = "", is_private: bool = False
+) -> RoomState:
+    """A new room, its creator its first member and owner. A private one is seen by its members
+    only (services.access); its `room.created` still goes to the room list's channel, where each
+    list shows it only to members, as it does with every later `room.updated`."""
     name = validate_room_name(name)
     description = validate_description(description)
     check_may_write(session, owner_id)
     key = name_key(name)
     if session.exec(select(Room.id).where(Room.name_key == key)).first() is not None:
         raise Conflict(f"a room named {name!r} exists already")
-    room = Room(slug=_free_slug(session, slugify(name)), name=name, name_key=key, description=description)
+    room = Room(
+        slug=_free_slug(session, slugify(name)),
+        name=name,
+        name_key=key,
+        description=description,
+        is_private=is_private,
+    )
     room.owner_id = owner_id
     session.add(room)
     try:
@@ -94,10 +110,13 @@ def page_rooms(
     before: str | None = None,
     query: str = "",
     reader_id: int | None = None,
+    count_unread: bool = True,
 ) -> RoomPage:
-    """A page of public rooms, most recent activity first (ties: newest id first), whose names
-    contain `query` (ignoring case), older than the cursor `before`; with `reader_id`, `unread`
-    filled in the rooms the reader belongs to (one more query for the whole page).
+    """A page of the rooms `reader_id` may read (the public ones, and the private ones they belong
+    to; anonymous: the public ones), most recent activity first (ties: newest id first), whose
+    names contain `query` (ignoring case), older than the cursor `before`; with `reader_id`,
+    `unread` filled in the rooms the reader belongs to (one more query for the whole page), unless
+    `count_unread` is False (the room list page has the counts already, from MyRooms).
 
     Keyset paging on (last_activity_at, id): a room that gets a message while someone pages moves
     above the cursor, so paging on shows no room twice and skips none of the others (OFFSET would
@@ -107,7 +126,7 @@ def page_rooms(
     if "\x00" in query:  # PostgreSQL cannot even receive it
         raise InvalidInput("the filter must not contain a NUL character")
     member_count = select(func.count()).where(Membership.room_id == Room.id).correlate(Room).scalar_subquery()
-    statement = select(Room, member_count).where(col(Room.is_private).is_(False))
+    statement = select(Room, member_count).where(access.readable_rooms(reader_id))
     if key := name_key(query.strip()):
         statement = statement.where(col(Room.name_key).contains(key, autoescape=True))
     if before is not None:
@@ -125,7 +144,7 @@ def page_rooms(
     last = shown[-1][0] if len(rows) > limit else None
     states = [_state(room, member_count=count) for room, count in shown]
     return RoomPage(
-        rooms=with_unread(session, states, reader_id=reader_id),
+        rooms=with_unread(session, states, reader_id=reader_id) if count_unread else states,
         next_cursor=room_cursor(last) if last is not None else None,
     )
 
@@ -195,9 +214,17 @@ def get_room(*, session: Session, slug: str, reader_id: int | None = None) -> Ro
     return with_unread(session, [room_state(session, room_by_slug(session, slug))], reader_id=reader_id)[0]
 
 
+def get_readable_room(*, session: Session, slug: str, reader_id: int | None) -> RoomState:
+    """The room if `reader_id` may read it, else NotFound as for no room (a private room they do
+    not belong to); without `unread`."""
+    return room_state(session, access.readable_room(session, slug, reader_id))
+
+
 def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
+    """Join a public room (again: harmless). A private room is joined by an invitation only
+    (services.invites): to anyone else it does not exist, so joining it is NotFound."""
     check_may_write(session, guest_id)
-    room = room_by_slug(session, slug, for_update=True)
+    room = access.readable_room(session, slug, guest_id, for_update=True)
     assert room.id is not None
     check_not_removed(session, room, guest_id)
     ensure_membership(session, room_id=room.id, guest_id=guest_id)
@@ -205,7 +232,8 @@ def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
 
 
 def leave_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
-    room = room_by_slug(session, slug)
+    """Leave the room. Leaving a private room one is not in is NotFound: it cannot be seen."""
+    room = access.readable_room(session, slug, guest_id)
     remove_membership(session, room=room, guest_id=guest_id)
     return room_updated(session, room)
 
@@ -221,20 +249,6 @@ def remove_membership(session: Session, *, room: Room, guest_id: int) -> None:
     session.exec(  # type: ignore[call-overload]
         delete(Membership).where(col(Membership.room_id) == room.id, col(Membership.guest_id) == guest_id)
     )
-
-
-def room_by_slug(session: Session, slug: str, *, for_update: bool = False) -> Room:
-    """The room, or NotFound. With `for_update`, its row stays locked until the transaction ends
-    (PostgreSQL): take it before inserting rows that refer to the room, so that a concurrent
-    deletion either waits for us or has happened already (a clear 404), never turning our insert
-    into a foreign-key error. SQLite serialises writers, so there it changes nothing."""
-    if "\x00" in slug:  # no slug holds one, and PostgreSQL refuses it in a query (a 500 for /rooms/%00)
-        raise NotFound(f"no room {slug!r}")
-    query = select(Room).where(Room.slug == slug)
-    room = session.exec(query.with_for_update() if for_update else query).first()
-    if room is None:
-        raise NotFound(f"no room {slug!r}")
-    return room
 
 
 def check_not_removed(session: Session, room: Room, guest_id: int) -> None:

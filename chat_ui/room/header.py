@@ -1,5 +1,5 @@
-"""The room's bar: back to the list, the name and description, who is online, and the room's
-actions (Leave, and for the owner Lock / Unlock).
+"""The room's bar: back to the list, the name (a lock by a private room's) and description, who
+is online, and the room's actions (Leave, and for the owner Lock / Unlock).
 
 On a phone (up to 640 px) it is the page's only bar (chat_ui/layout.py hides the app's header on a
 page holding this bar): back, the name, the online count and a "⋮" button. The actions are
@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from nicegui import ui
 
 from chat_ui.layout import PHONE_MAX, THEME_ICONS, THEME_LABELS, THEME_MODES, Header, ThemeMode
+from chat_ui.my_rooms import private_room_icon
 from chat_ui.room.presence_panel import PresencePanel
 from models.room import RoomState
 
@@ -85,12 +86,7 @@ class RoomHeader:
                 "flat round aria-label='All rooms' title='All rooms'"
             ).classes("chat-muted")
             with ui.column().classes("gap-0 min-w-0 flex-1 pl-1"):
-                self._title = (
-                    ui.label(room.name)
-                    .classes("chat-room-title font-semibold truncate w-full")
-                    .props("data-testid=room-title")
-                    .mark("room-title")
-                )
+                self._title = self._name(room)
                 self._description = ui.label(room.description).classes(
                     "chat-room-description chat-desktop-only truncate w-full"
                 )
@@ -102,7 +98,17 @@ class RoomHeader:
             ).mark("room-menu-button").classes("chat-phone-only chat-muted")
             with ui.element("div").classes("chat-room-actions").props(f"id={menu_id} popover=auto"):
                 self._actions(menu_id, owner=owner, on_leave=on_leave, on_lock=on_lock)
+        self._title.props("data-testid=room-title").mark("room-title")
         self.show(room)
+
+    @staticmethod
+    def _name(room: RoomState) -> ui.label:
+        """The room's name; a private room's with a lock before it (a room stays what it was made)."""
+        if not room.is_private:
+            return ui.label(room.name).classes("chat-room-title font-semibold truncate w-full")
+        with ui.row().classes("items-center no-wrap gap-1 w-full min-w-0"):
+            private_room_icon(size="18px")
+            return ui.label(room.name).classes("chat-room-title font-semibold truncate min-w-0")
 
     def _actions(
         self,
@@ -133,6 +139,10 @@ class RoomHeader:
 
     def _phone_items(self, app_header: Header, closes: str) -> None:
         """What the app header offers, which a phone does not show on a room page."""
+        if app_header.open_search is not None:  # the header's box, spread over this bar while in use
+            ui.button("Search messages", icon="search", on_click=app_header.open_search, color=None).props(
+                f"flat no-caps align=left {closes} data-testid=room-menu-search"
+            ).classes("chat-phone-only")
         ui.button("Your profile", icon="account_circle", on_click=app_header.open_profile, color=None).props(
             f"flat no-caps align=left {closes} data-testid=room-menu-profile"
         ).classes("chat-phone-only")

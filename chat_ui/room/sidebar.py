@@ -1,11 +1,11 @@
 """The room page's left column at desktop widths: the visitor's rooms with their unread counts,
-the one shown highlighted. Below 1024 px it is not displayed at all (Tailwind's `max-lg:hidden`:
-Quasar's own `hidden` class is `!important`, so `hidden lg:flex` would never show it), so a
-phone keeps the single column of messages."""
+the one shown highlighted, private ones with a lock. Below 1024 px it is not displayed at all
+(Tailwind's `max-lg:hidden`: Quasar's own `hidden` class is `!important`, so `hidden lg:flex`
+would never show it), so a phone keeps the single column of messages."""
 
 from nicegui import ui
 
-from chat_ui.my_rooms import MyRooms, UnreadBadge
+from chat_ui.my_rooms import MyRooms, UnreadBadge, private_room_icon
 
 SIDEBAR_CSS = """
 .chat-sidebar { border-right: 1px solid var(--chat-border); }
@@ -24,7 +24,7 @@ class RoomSidebar:
 
     def __init__(self, my_rooms: MyRooms, *, current: str) -> None:
         self._my_rooms, self._current = my_rooms, current
-        self._shown: list[tuple[str, str]] = []  # (slug, name) in the order shown
+        self._shown: list[tuple[str, str, bool]] = []  # (slug, name, private) in the order shown
         self._badges: dict[str, UnreadBadge] = {}
         with (
             ui.element("nav")
@@ -39,22 +39,22 @@ class RoomSidebar:
         my_rooms.on_change(self.update)
 
     def update(self) -> None:
-        rooms = [(room.slug, room.name) for room in self._my_rooms.rooms]
+        rooms = [(room.slug, room.name, room.is_private) for room in self._my_rooms.rooms]
         if rooms != self._shown:
             self._rebuild(rooms)
         for slug, badge in self._badges.items():
             badge.set(self._my_rooms.unread(slug))
 
-    def _rebuild(self, rooms: list[tuple[str, str]]) -> None:
+    def _rebuild(self, rooms: list[tuple[str, str, bool]]) -> None:
         self._shown = rooms
         self._list.clear()
         self._badges.clear()
         self._empty.visible = not rooms
         with self._list:
-            for slug, name in rooms:
-                self._badges[slug] = self._item(slug, name)
+            for slug, name, private in rooms:
+                self._badges[slug] = self._item(slug, name, private=private)
 
-    def _item(self, slug: str, name: str) -> UnreadBadge:
+    def _item(self, slug: str, name: str, *, private: bool) -> UnreadBadge:
         current = slug == self._current
         with (
             ui.link(target=f"/rooms/{slug}")
@@ -62,7 +62,10 @@ class RoomSidebar:
             .props(f"data-testid=sidebar-room data-slug={slug}" + (" aria-current=page" if current else ""))
             .mark("sidebar-room")
         ):
-            ui.label("#").classes("chat-sidebar-hash shrink-0")
+            if private:  # a lock where a public room has its "#"
+                private_room_icon(size="14px", classes="chat-sidebar-hash")
+            else:
+                ui.label("#").classes("chat-sidebar-hash shrink-0")
             label = ui.label(name).classes("truncate flex-1 min-w-0 text-sm").props("data-testid=sidebar-room-name")
             label.props["title"] = name  # the whole name, where the column cuts it short
             return UnreadBadge(self._my_rooms.unread(slug), classes="shrink-0")
