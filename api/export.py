@@ -1,5 +1,48 @@
-"""(being built for CONTRACT §7)"""
+"""GET /rooms/{slug}/export: a room's history as a zip, streamed while it is made (CONTRACT §7)."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from api.deps import Context, ReaderGuest
+from api.errors import COMMON, responses
+from api.params import Slug
+from services import export
+from services.transcript import ExportFormat
 
 router = APIRouter(tags=["export"])
+
+_ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+
+
+@router.get(
+    "/rooms/{slug}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": _ZIP, "description": "the zip, as an attachment"}, **responses(401, 404, *COMMON)},
+)
+async def export_room(
+    slug: Slug,
+    context: Context,
+    reader: ReaderGuest,
+    fmt: Annotated[
+        ExportFormat,
+        Query(
+            alias="format",
+            description="`json`: messages.json, each message as the API shows it; `markdown`: messages.md",
+        ),
+    ] = "json",
+) -> StreamingResponse:
+    """The room's history up to now as a zip: `messages.json` or `messages.md` (a transcript, times
+    in UTC) and the room's images under `images/`, which both refer to. Anyone may export a public
+    room; a private one, its members (a bearer token, or the browser's session cookie so that a
+    page's download link works); to anyone else it is 404, as a room that does not exist.
+    Deleted messages are left out. The zip is made while it is sent, in memory that does not grow
+    with the room."""
+    room = await context.db.run_read(export.snapshot_room, slug=slug, reader_id=reader.id if reader else None)
+    chunks = export.stream_export(db=context.db, media=context.media, room=room, fmt=fmt)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{export.archive_name(room)}"',
+        "Cache-Control": "no-store",  # a private room's history is nobody's to keep but the reader's
+    }
+    return StreamingResponse(chunks, media_type="application/zip", headers=headers)

@@ -10,6 +10,7 @@ from nicegui import app, ui
 
 from chat_ui import layout, room_list_page, theme
 from chat_ui.room import composer, header, image_staging, length_gauge, message_list, presence_panel, sidebar
+from chat_ui.room.export_button import EXPORT_CSS
 from chat_ui.room.invite_dialog import INVITE_CSS
 from chat_ui.room.row_css import ROW_CSS
 
@@ -26,6 +27,7 @@ ALL_CSS = (
     length_gauge.CSS,
     image_staging.CSS,
     INVITE_CSS,
+    EXPORT_CSS,
 )
 
 

@@ -1,0 +1,251 @@
+"""A room's history as a zip, made while it is sent: `messages.json` or `messages.md`, then the
+room's images under `images/` (CONTRACT §7).
+
+Memory does not grow with the room: the zip is written into a buffer that is emptied after every
+step, and each step is small: one page of messages (read by keyset, `id > last`, each page in a
+worker thread through Database.run_read and turned into text and deflated in another), or one
+piece of one image file. What the zip keeps until its end is its central directory, some
+100 bytes per file: the text entry and one per image.
+
+The zip is the standard library's zipfile writing to a stream it cannot seek (it then puts each
+entry's sizes and checksum in a data descriptor after the data, as streaming zip writers do): no
+dependency for what the standard library does, and it is the zip writer every Python tool reads
+back. Images are stored as they are (they are compressed already), the text deflated.
+
+The export is the history at the moment it starts (`RoomSnapshot.last_id`): messages sent while it
+runs are not in it. One that is deleted while it runs may still be in the text, and its image then
+missing from `images/`. A client that goes away stops the work: the response stops pulling from
+`stream_export`, which is closed where it waits, between two steps.
+"""
+
+import contextlib
+import io
+import logging
+import zipfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import IO
+
+import anyio.to_thread
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.base import utcnow
+from models.image import Image
+from models.message import Message
+from models.room import Room
+from services.access import readable_room
+from services.database import Database
+from services.media import MediaStore
+from services.messages import PAGE_LIMIT_MAX, page_messages
+from services.transcript import FILE_NAMES, ExportFormat, RoomSnapshot, image_file, transcript_for
+
+log = logging.getLogger(__name__)
+
+MESSAGE_PAGE = PAGE_LIMIT_MAX  # messages per read: page_messages' largest page
+IMAGE_PAGE = 200  # image messages per read, for the images' pass
+FILE_CHUNK = 256 * 1024  # bytes of an image file written per step
+FILE_MODE = 0o644 << 16  # rw-r--r--, so that unzip makes readable files
+
+
+def snapshot_room(*, session: Session, slug: str, reader_id: int | None) -> RoomSnapshot:
+    """The room to export, if `reader_id` may read it (else NotFound, as for a missing room), as
+    it is now, with its newest message id: run before the response starts, so a refusal is an
+    answer of its own and not a broken download."""
+    room = readable_room(session, slug, reader_id)
+    last_id = session.exec(select(func.max(Message.id)).where(Message.room_id == room.id)).one()
+    return RoomSnapshot(
+        slug=room.slug,
+        name=room.name,
+        description=room.description,
+        is_private=room.is_private,
+        exported_at=utcnow(),
+        last_id=last_id or 0,
+    )
+
+
+def archive_name(room: RoomSnapshot) -> str:
+    return f"{room.slug}-{room.exported_at:%Y-%m-%d}.zip"
+
+
+async def stream_export(
+    *,
+    db: Database,
+    media: MediaStore,
+    room: RoomSnapshot,
+    fmt: ExportFormat,
+    page_size: int = MESSAGE_PAGE,
+) -> AsyncIterator[bytes]:
+    """The zip's bytes, piece by piece. Nothing here runs on the event loop but the loop itself:
+    reading, rendering, deflating and file reads each run in a worker thread."""
+    archive = ZipStream()
+    sent, finished = 0, False
+    try:
+        for part in (_text_entry(db, archive, room, fmt, page_size), _image_entries(db, media, archive, room)):
+            async with aclosing(part) as chunks:
+                async for chunk in chunks:
+                    if chunk:
+                        sent += len(chunk)
+                        yield chunk
+        yield await anyio.to_thread.run_sync(archive.finish)
+        finished = True
+    finally:
+        if not finished:  # the client went away, or a read failed (the server logs that too)
+            log.info("the export of %r stopped after %d bytes, unfinished", room.slug, sent)
+            archive.abandon()
+
+
+async def _text_entry(
+    db: Database, archive: "ZipStream", room: RoomSnapshot, fmt: ExportFormat, page_size: int
+) -> AsyncIterator[bytes]:
+    """messages.json or messages.md, a page of messages at a time, oldest first."""
+    transcript = transcript_for(fmt, room)
+    entry = await anyio.to_thread.run_sync(archive.open_text, FILE_NAMES[fmt], room.exported_at)
+    yield await anyio.to_thread.run_sync(entry.write, transcript.opening)
+    after = 0
+    while after < room.last_id:
+        page = await db.run_read(page_messages, room_slug=room.slug, after=after, limit=page_size)
+        messages = [message for message in page.messages if message.id <= room.last_id]
+        if messages:
+            yield await anyio.to_thread.run_sync(entry.write, partial(transcript.page, messages))
+        if not page.has_more or len(messages) < len(page.messages):
+            break
+        after = messages[-1].id
+    yield await anyio.to_thread.run_sync(entry.close, transcript.closing)
+
+
+async def _image_entries(
+    db: Database, media: MediaStore, archive: "ZipStream", room: RoomSnapshot
+) -> AsyncIterator[bytes]:
+    """Each image once, in the order of its message, a piece of a file per step."""
+    after = 0
+    while after < room.last_id:
+        images = await db.run_read(image_page, room_slug=room.slug, after=after, last_id=room.last_id)
+        for message_id, key, sent_at in images:
+            steps = archive.add_file(image_file(message_id, key), sent_at, partial(media.local_path, key))
+            try:
+                while (chunk := await anyio.to_thread.run_sync(next, steps, None)) is not None:
+                    yield chunk
+            finally:
+                steps.close()  # the file, if the export stops half-way through it
+        if len(images) < IMAGE_PAGE:
+            return
+        after = images[-1][0]
+
+
+def image_page(*, session: Session, room_slug: str, after: int, last_id: int) -> list[tuple[int, str, datetime]]:
+    """(message id, original's key, sent at) of the room's live image messages after `after`, up to
+    `last_id`, oldest first: a keyset walk of the (room_id, id) index."""
+    room_id = select(Room.id).where(Room.slug == room_slug).scalar_subquery()
+    rows = session.exec(
+        select(Message.id, Image.key, Message.created_at)
+        .join(Image, col(Image.id) == Message.image_id)
+        .where(Message.room_id == room_id, col(Message.id) > after, col(Message.id) <= last_id)
+        .where(col(Message.deleted_at).is_(None))
+        .order_by(col(Message.id))
+        .limit(IMAGE_PAGE)
+    ).all()
+    return [(int(message_id), key, created_at) for message_id, key, created_at in rows]
+
+
+class _Sink(io.RawIOBase):
+    """Where zipfile writes: a buffer that `take` empties. It cannot seek, so zipfile streams."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chunks: list[bytes] = []
+        self._discarding = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if not self._discarding:
+            self._chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+    def discard(self) -> None:
+        self._discarding = True
+        self._chunks.clear()
+
+
+class TextEntry:
+    """One deflated file of the zip being written, fed text; each call returns the zip's new bytes."""
+
+    def __init__(self, sink: _Sink, writer: IO[bytes]) -> None:
+        self._sink, self._writer = sink, writer
+
+    def write(self, render: Callable[[], str]) -> bytes:
+        self._writer.write(render().encode())
+        return self._sink.take()
+
+    def close(self, render: Callable[[], str]) -> bytes:
+        self._writer.write(render().encode())
+        self._writer.close()
+        return self._sink.take()
+
+    def abandon(self) -> None:
+        self._writer.close()
+
+
+class ZipStream:
+    """zipfile writing into a _Sink. Used by one export, one step at a time (from any thread)."""
+
+    def __init__(self) -> None:
+        self._sink = _Sink()
+        self._zip = zipfile.ZipFile(self._sink, mode="w", compression=zipfile.ZIP_DEFLATED)
+        self._text: TextEntry | None = None
+
+    def open_text(self, name: str, when: datetime) -> TextEntry:
+        info = _info(name, when, zipfile.ZIP_DEFLATED)  # at zlib's default level
+        # ZIP64 sizes: a transcript's size is not known before it is written, and one past 2 GiB
+        # (millions of messages) would otherwise fail at its very end.
+        self._text = TextEntry(self._sink, self._zip.open(info, mode="w", force_zip64=True))
+        return self._text
+
+    def add_file(self, name: str, when: datetime, locate: Callable[[], Path | None]) -> Iterator[bytes]:
+        """Store one media file, FILE_CHUNK bytes a step. A file gone meanwhile (its message or
+        room deleted during the export) is left out."""
+        path = locate()
+        if path is None:
+            log.info("export: %s is gone (deleted meanwhile), left out of the archive", name)
+            return
+        info = _info(name, when, zipfile.ZIP_STORED)
+        with path.open("rb") as file:
+            info.file_size = path.stat().st_size  # tells zipfile whether the entry needs ZIP64
+            with self._zip.open(info, mode="w") as entry:
+                yield self._sink.take()
+                while chunk := file.read(FILE_CHUNK):
+                    entry.write(chunk)
+                    yield self._sink.take()
+        yield self._sink.take()
+
+    def finish(self) -> bytes:
+        """The central directory: the zip's end."""
+        self._zip.close()
+        return self._sink.take()
+
+    def abandon(self) -> None:
+        """An unfinished export: close what is open (else zipfile complains when it is collected),
+        writing nowhere."""
+        self._sink.discard()
+        with contextlib.suppress(Exception):
+            if self._text is not None:
+                self._text.abandon()
+            self._zip.close()
+
+
+def _info(name: str, when: datetime, compression: int) -> zipfile.ZipInfo:
+    # Zip times have no zone and start in 1980; these are UTC, as the transcript's times.
+    info = zipfile.ZipInfo(name, date_time=(max(when.year, 1980), *when.timetuple()[1:6]))
+    info.compress_type = compression
+    info.external_attr = FILE_MODE
+    return info
