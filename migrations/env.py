@@ -8,6 +8,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from models.search import described_by_models
 from services.database import make_engine
 
 target_metadata = SQLModel.metadata
@@ -33,6 +34,7 @@ def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs table copies for ALTERs
         compare_type=True,
         render_item=render_item,
+        include_name=described_by_models,  # the search index is the database's own (0007)
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -257,6 +257,22 @@ def page_around(*, session: Session, room_slug: str, around: int, limit: int = P
     )
 
 
+def messages_by_ids(*, session: Session, ids: Sequence[int]) -> list[MessagePublic]:
+    """The live messages among `ids`, from any rooms, in the order of `ids`, as history shows them
+    (search results): one query for the rows with their rooms' slugs, two for the reactions and
+    mentions. A deleted or unknown id is left out."""
+    if not ids:
+        return []
+    query = _live_messages().add_columns(col(Room.slug).label("room_slug")).join(Room, col(Room.id) == Message.room_id)
+    by_id = {row.id: row for row in session.execute(query.where(col(Message.id).in_(ids))).all()}
+    found = [by_id[message_id] for message_id in ids if message_id in by_id]
+    reactions, mentions = _reactions(session, [row.id for row in found]), _mentions(session, [row.id for row in found])
+    return [
+        _row_message(row.room_slug, row, reactions=reactions.get(row.id, ()), mentions=mentions.get(row.id, ()))
+        for row in found
+    ]
+
+
 _Quoted = aliased(Message, name="quoted")
 _QuotedAuthor = aliased(Guest, name="quoted_author")
 
@@ -266,6 +282,11 @@ def _history_query(room_slug: str) -> Select:  # type: ignore[type-arg]
     reply and its author by outer self-joins, and rows are not turned into ORM objects (at a page
     of 50 that was most of the time; see docs/PERFORMANCE.md)."""
     room_id = select(Room.id).where(Room.slug == room_slug).scalar_subquery()
+    return _live_messages().where(Message.room_id == room_id)
+
+
+def _live_messages() -> Select:  # type: ignore[type-arg]
+    """_history_query's columns and joins, in any room."""
     return (
         select(  # type: ignore[call-overload]
             Message.id,
@@ -290,7 +311,7 @@ def _history_query(room_slug: str) -> Select:  # type: ignore[type-arg]
         .outerjoin(Image, col(Image.id) == Message.image_id)
         .outerjoin(_Quoted, col(_Quoted.id) == Message.reply_to_id)
         .outerjoin(_QuotedAuthor, col(_QuotedAuthor.id) == _Quoted.author_id)
-        .where(Message.room_id == room_id, col(Message.deleted_at).is_(None))
+        .where(col(Message.deleted_at).is_(None))
     )
 
 
