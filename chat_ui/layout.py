@@ -92,8 +92,10 @@ class Header:
             with ui.link(target="/").classes("flex items-center gap-2 no-underline text-inherit min-w-0"):
                 ui.icon("forum", size="26px").classes("text-primary")
                 ui.label(theme.PRODUCT_NAME).classes("text-lg font-semibold tracking-tight")
-            # The search box goes here once the page knows its visitor (chat_ui.search_box).
+            # The search box goes here once the page knows its visitor (chat_ui.search_box); it
+            # tells how to open it, for the room bar's phone menu, where this header is hidden.
             self.search_slot = ui.element("div").classes("chat-search-slot flex-1 min-w-0 flex justify-center")
+            self.open_search: Callable[[], None] | None = None
             self._theme_button = ui.button(on_click=self._open_theme_menu, color=None).props(
                 "flat round dense data-testid=theme-button aria-haspopup=menu"
             )

@@ -8,7 +8,7 @@ the cascade's: the palette and base rules first, then the parts.
 
 from nicegui import app, ui
 
-from chat_ui import layout, room_list_page, theme
+from chat_ui import layout, room_list_page, search_box, theme
 from chat_ui.room import composer, header, image_staging, length_gauge, message_list, presence_panel, sidebar
 from chat_ui.room.export_button import EXPORT_CSS
 from chat_ui.room.invite_dialog import INVITE_CSS
@@ -28,6 +28,7 @@ ALL_CSS = (
     image_staging.CSS,
     INVITE_CSS,
     EXPORT_CSS,
+    search_box.SEARCH_CSS,  # last: it overrides the header's rules on a phone
 )
 
 
