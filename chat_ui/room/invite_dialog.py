@@ -39,6 +39,7 @@ INVITE_CSS = """
 .chat-invite-live-code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .8125rem;
   color: var(--chat-text); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .chat-invite-live-meta { font-size: .75rem; color: var(--chat-muted); }
+.chat-invite-live.chat-invite-shown { box-shadow: inset 3px 0 0 var(--chat-accent); }
 .chat-invite-live .chat-invite-revoke { color: var(--chat-danger); }
 """
 
@@ -80,12 +81,12 @@ class InviteDialog:
         with ui.dialog().props("aria-label='Invite people'") as dialog, ui.card().classes("chat-invite-card"):
             with ui.row().classes("w-full items-center no-wrap gap-2"):
                 ui.icon("person_add", size="22px").classes("text-primary")
-                ui.label(f"Invite people to {self._room.name}").classes("text-lg font-semibold flex-1 min-w-0 truncate")
+                ui.label("Invite people").classes("text-lg font-semibold flex-1 min-w-0")
                 ui.button(icon="close", on_click=dialog.close, color=None).props(
                     "flat round dense aria-label=Close title=Close"
                 ).classes("chat-muted")
-            ui.label("Anyone with this link can join this private room and read its messages.").classes(
-                "text-sm chat-muted"
+            ui.label(f"Anyone with this link can join {self._room.name} and read its messages.").classes(
+                "text-sm chat-muted break-words w-full"
             )
             self._link_row()
             self._expiry = ui.label("Making a link…").classes("text-sm chat-muted").props("data-testid=invite-expiry")
@@ -162,29 +163,40 @@ class InviteDialog:
                 self._live_row(item)
 
     def _live_row(self, item: InviteListed) -> None:
-        maker = item.created_by.display_name if item.created_by else "someone who left"
-        this = " · shown above" if self._link is not None and self._link.code == item.code else ""
-        with ui.element("div").classes("chat-invite-live").props("data-testid=invite-live"):
+        maker = "someone who left" if item.created_by is None else item.created_by.display_name
+        if item.created_by is not None and item.created_by.id == self._frame.guest.id:
+            maker = "you"
+        shown = self._link is not None and self._link.code == item.code
+        this = " · the link above" if shown else ""
+        row = ui.element("div").classes("chat-invite-live" + (" chat-invite-shown" if shown else ""))
+        with row.props("data-testid=invite-live"):
             with ui.element("div").classes("chat-invite-live-text"):
                 code = ui.label(f"…/invite/{item.code}").classes("chat-invite-live-code")
                 code.props["title"] = item.url
                 ui.label(
-                    f"By {maker} · {expiry_words(item.expires_at, now=utcnow(), zone=self._zone).lower()}{this}"
+                    f"By {maker} · {_lower_first(expiry_words(item.expires_at, now=utcnow(), zone=self._zone))}{this}"
                 ).classes("chat-invite-live-meta")
             revoke = ui.button("Revoke", on_click=lambda code=item.code: self._revoke(code), color=None)
             revoke.props("flat dense no-caps data-testid=invite-revoke").classes("chat-invite-revoke")
             revoke.props["aria-label"] = f"Revoke the link made by {maker}"  # a name is text, never parsed as props
 
     async def _revoke(self, code: str) -> None:
-        revoking = self._frame.context.db.run(
-            invites.revoke_invite, slug=self._room.slug, code=code, by=self._frame.guest.id
-        )
-        if await _attempt("The link", revoking, failed="could not be revoked") is None:
+        async def revoking() -> bool:  # revoke_invite answers None, which _attempt keeps for a failure
+            await self._frame.context.db.run(
+                invites.revoke_invite, slug=self._room.slug, code=code, by=self._frame.guest.id
+            )
+            return True
+
+        if not await _attempt("The link", revoking(), failed="could not be revoked"):
             return
         notify("Link revoked: it no longer lets anyone join", type="positive")
         if self._link is not None and self._link.code == code:
             self._show_link(None)
         await self._show_live()
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def site_of(frame: PageFrame) -> str:
