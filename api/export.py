@@ -14,12 +14,21 @@ from services.transcript import ExportFormat
 router = APIRouter(tags=["export"])
 
 _ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+_ATTACHMENT = {
+    "Content-Disposition": {
+        "description": '`attachment; filename="<slug>-<YYYY-MM-DD>.zip"`, the day of the export (UTC)',
+        "schema": {"type": "string"},
+    }
+}
 
 
 @router.get(
     "/rooms/{slug}/export",
     response_class=StreamingResponse,
-    responses={200: {"content": _ZIP, "description": "the zip, as an attachment"}, **responses(401, 404, *COMMON)},
+    responses={
+        200: {"content": _ZIP, "headers": _ATTACHMENT, "description": "the zip, as an attachment"},
+        **responses(401, 404, *COMMON),
+    },
 )
 async def export_room(
     slug: Slug,

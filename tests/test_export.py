@@ -210,15 +210,19 @@ def test_a_private_room_exports_to_its_members_only_by_token_or_session_cookie(a
     stranger, _ = new_guest(api, "Stranger")
     slug = new_room(api, ada, private=True)
     post(api, ada, slug, "for members only")
+    image = post_image(api, ada, slug, "members' picture")
     missing = export_of(api, unique("no-such-room")).json()["detail"]
     for request in ({}, {"headers": stranger}):
         for fmt in ("json", "markdown"):
             refused = export_of(api, slug, fmt, **request)
             assert_error(refused, 404)
             assert refused.json()["detail"].replace(slug, "X") == missing.split("'")[0] + "'X'", "as a missing room"
-    document = json.loads(archive(export_of(api, slug, headers=ada)).read("messages.json"))
+    zipped = archive(export_of(api, slug, headers=ada))
+    document = json.loads(zipped.read("messages.json"))
     assert document["room"]["is_private"] is True
-    assert [m["text"] for m in document["messages"]] == ["for members only"]
+    assert [m["text"] for m in document["messages"]] == ["for members only", "members' picture"]
+    file = document["messages"][1]["image"]["file"]
+    assert zipped.read(file) == api.get(image["image"]["url"], headers=ada).content, "the private image's bytes"
 
     cookies, browser_guest = browser_cookie_of(api)
     with httpx.Client(base_url=str(api.base_url), cookies=cookies, timeout=10) as browser:
