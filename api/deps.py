@@ -1,11 +1,14 @@
 """What every route needs: the app's parts, and the guest a bearer token names."""
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.params import SLUG_PATTERN
 from models.guest import GuestPublic
+from models.room import ROOM_SLUG_MAX
 from services import access, guests
 from services.client_address import budget_address, client_address
 from services.context import AppContext
@@ -65,6 +68,7 @@ OptionalGuest = Annotated[GuestPublic | None, Depends(optional_guest)]
 
 
 _READS = frozenset({"GET", "HEAD"})
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 def reader_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
@@ -103,7 +107,9 @@ async def hide_unreadable_room(request: Request, context: Context, credentials: 
     Cost: a public room, one indexed lookup by slug; a private one, also the caller's token and
     membership. The caller is known as a reader is (reader_token): the cookie for GET only."""
     slug = request.path_params.get("slug")
-    if slug is None:
+    if slug is None or not _SLUG.fullmatch(slug) or len(slug) > ROOM_SLUG_MAX:
+        # No room has such a slug (services.rooms.slugify makes them), so there is nothing to hide:
+        # the route's own validation answers its 404, in its own words.
         return
     token = reader_token(request, credentials)
     await context.db.run_read(access.check_readable_for_token, slug=slug, token=token)

@@ -19,8 +19,9 @@ MessageId = Annotated[int, Path(ge=1, le=ID_MAX, description="a message's id")]
 GuestId = Annotated[int, Path(ge=1, le=ID_MAX, description="a guest's id")]
 # Slugs are made by services.rooms.slugify: lower-case letters, digits and dashes. Anything else
 # names no room, and must not reach the database (PostgreSQL refuses a NUL in a query: a 500).
+SLUG_PATTERN = r"^[a-z0-9-]+$"
 Slug = Annotated[
-    str, Path(min_length=1, max_length=ROOM_SLUG_MAX, pattern=r"^[a-z0-9-]+$", description="the room's address")
+    str, Path(min_length=1, max_length=ROOM_SLUG_MAX, pattern=SLUG_PATTERN, description="the room's address")
 ]
 BeforeId = Annotated[int | None, Query(ge=0, le=ID_MAX, description="the newest messages older than this message id")]
 AfterId = Annotated[int | None, Query(ge=0, le=ID_MAX, description="the oldest messages newer than this message id")]
