@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.pages import LIVE, PageOpener, api_as, open_room, send
+from tests.pages import LIVE, PageOpener, api_as, open_room, page_opener, send
 from tests.support import ROOT, AppProcess, module_app, unique
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -49,9 +49,9 @@ def open_invite_dialog(page: Page, *, phone: bool = False) -> str:
     if phone:
         page.get_by_test_id("room-menu-button").click()
     page.get_by_test_id("invite-button").click()
-    link = page.get_by_test_id("invite-link")
-    expect(link).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/invite/[A-Za-z0-9_-]{20,}$"))
-    return link.input_value()
+    url = page.get_by_test_id("invite-link").input_value()  # no waiting for a value: it comes with the field
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/invite/[A-Za-z0-9_-]{20,}", url), url
+    return url
 
 
 def path_of(url: str) -> str:
@@ -149,6 +149,23 @@ def test_an_expired_link_shows_that_it_is_no_longer_valid(
 def test_an_unknown_link_shows_that_it_is_no_longer_valid(new_page: PageOpener) -> None:
     visitor = new_page("/invite/not-a-real-code")
     expect(visitor.get_by_test_id("not-found")).to_have_text(INVALID)
+
+
+def test_a_visitor_without_an_identity_is_told_why_they_cannot_join(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Past its address's budget of new guests, a browser reads as the read-only visitor
+    (chat_ui.identity): a link says so instead of failing. Browsers get ten times CHAT_GUEST_RATE_LIMIT."""
+    with (
+        module_app(tmp_path_factory, "invites-busy-network", CHAT_GUEST_RATE_LIMIT="1/10min") as busy,
+        page_opener(browser, busy.url) as open_page,
+    ):
+        for _ in range(10):  # ten first visits spend the budget
+            expect(open_page("/").get_by_test_id("current-user-name")).not_to_have_text("Visitor (read-only)")
+        visitor = open_page("/invite/AbCdEfGhIjKlMnOpQrStUv")
+        expect(visitor.get_by_test_id("invite-refused")).to_have_text("You cannot join rooms just yet")
+        expect(visitor.get_by_text("Open this link again in a few minutes")).to_be_visible()
+        expect(visitor.get_by_test_id("current-user-name")).to_have_text("Visitor (read-only)")
 
 
 def test_a_public_room_has_no_invite_button(new_page: PageOpener, chat: AppProcess) -> None:

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
+from chat_ui.room.invite_dialog import expiry_words
 from models.base import utcnow
 from models.guest import Guest
 from models.invite import INVITE_LIFETIME, Invite, InvitePublic
@@ -314,6 +316,28 @@ def test_links_start_with_the_public_url_or_the_address_the_request_came_to() ->
         invites.site_address(**plain, peer="192.0.2.9", public_url="https://chat.example.com/")
         == "https://chat.example.com"
     )
+
+
+@pytest.mark.parametrize(
+    ("left", "words"),
+    [
+        (INVITE_LIFETIME - timedelta(seconds=2), "Expires in 7 days, on 10 Dec"),
+        (timedelta(days=1, hours=3), "Expires in 1 day, on 4 Dec"),
+        (timedelta(hours=5, minutes=20), "Expires in 5 hours, on 3 Dec"),
+        (timedelta(minutes=1, seconds=10), "Expires in 1 minute, on 3 Dec"),
+        (timedelta(seconds=5), "Expires in 1 minute, on 3 Dec"),
+        (timedelta(seconds=-1), "Expired"),
+    ],
+)
+def test_the_dialog_says_when_a_link_expires_in_words(left: timedelta, words: str) -> None:
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert expiry_words(now + left, now=now, zone=ZoneInfo("Europe/Berlin")) == words
+
+
+def test_the_day_a_link_expires_is_the_readers_own() -> None:
+    now = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)  # 7 days on is 10 Dec in London, 11 Dec in Tokyo
+    assert expiry_words(now + INVITE_LIFETIME, now=now, zone=ZoneInfo("Asia/Tokyo")).endswith("on 11 Dec")
+    assert expiry_words(now + INVITE_LIFETIME, now=now, zone=ZoneInfo("Europe/London")).endswith("on 10 Dec")
 
 
 # Over HTTP, against the real app

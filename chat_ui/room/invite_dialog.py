@@ -67,14 +67,26 @@ class InviteDialog:
         self._link: InvitePublic | None = None  # the link this page made and shows
         self._zone = ZoneInfo("UTC")
         self._site = site_of(frame)
-        self._dialog = self._build()
+        self._dialog: ui.dialog | None = None
+        self._making = False  # a second click while the first link is being made waits for it
 
     async def open(self) -> None:
+        """The first time, make the link, then the dialog around it: its field is never seen empty."""
+        if self._dialog is None:
+            if self._making:
+                return
+            self._making = True
+            try:
+                self._zone = await browser_timezone()
+                link = await self._make_link()
+            finally:
+                self._making = False
+            if link is None:  # refused or failed: a notice said why
+                return
+            self._dialog = self._build()
+            self._show_link(link)
         self._dialog.open()
-        if self._link is None:
-            self._zone = await browser_timezone()
-            await self.new_link()
-        elif self._owner:
+        if self._owner:
             await self._show_live()
 
     def _build(self) -> ui.dialog:
@@ -89,7 +101,7 @@ class InviteDialog:
                 "text-sm chat-muted break-words w-full"
             )
             self._link_row()
-            self._expiry = ui.label("Making a link…").classes("text-sm chat-muted").props("data-testid=invite-expiry")
+            self._expiry = ui.label().classes("text-sm chat-muted").props("data-testid=invite-expiry")
             self._live = ui.column().classes("w-full gap-1.5") if self._owner else None
             with ui.row().classes("w-full justify-between items-center"):
                 ui.button("New link", icon="add_link", on_click=self.new_link).props(
@@ -101,7 +113,7 @@ class InviteDialog:
     def _link_row(self) -> None:
         with ui.row().classes("w-full items-center no-wrap gap-2"):
             self._field = (
-                ui.input(placeholder="Making a link…")
+                ui.input()
                 .props("outlined dense readonly data-testid=invite-link aria-label='Invitation link'")
                 .mark("invite-link")
                 .classes("flex-1 min-w-0")
@@ -111,16 +123,15 @@ class InviteDialog:
                 .props("unelevated no-caps data-testid=invite-copy")
                 .mark("invite-copy")
             )
-            self._copy.disable()
+
+    async def _make_link(self) -> InvitePublic | None:
+        making = self._frame.context.db.run(
+            invites.create_invite, slug=self._room.slug, by=self._frame.guest.id, site=self._site
+        )
+        return await _attempt("The link", making, failed="could not be made")
 
     async def new_link(self) -> None:
-        made = await _attempt(
-            "The link",
-            self._frame.context.db.run(
-                invites.create_invite, slug=self._room.slug, by=self._frame.guest.id, site=self._site
-            ),
-            failed="could not be made",
-        )
+        made = await self._make_link()
         if made is not None:
             self._show_link(made)
         if self._owner:
