@@ -38,6 +38,7 @@ RESULTS_CSS = """
   border-bottom: 1px solid var(--chat-border); cursor: pointer; }
 .chat-search-result:hover { background: var(--chat-hover); }
 .chat-search-result.chat-active { background: var(--chat-accent-soft); box-shadow: inset 3px 0 var(--chat-accent); }
+.chat-search-result.chat-active .chat-search-time { color: var(--chat-muted); }  /* faint is under 4.5:1 on the tint */
 .chat-search-head { display: flex; align-items: baseline; gap: .5rem; min-width: 0; font-size: .8125rem; }
 .chat-search-author { font-weight: 600; flex-shrink: 0; max-width: 45%; overflow: hidden; text-overflow: ellipsis;
   white-space: nowrap; }
@@ -51,6 +52,9 @@ RESULTS_CSS = """
 /* A match: the accent's text on its soft tint, bold too, so it is not told by colour alone. */
 .chat-search-text mark { background: var(--chat-accent-soft); color: var(--chat-accent-text); font-weight: 600;
   border-radius: 3px; padding: 0 1px; }
+/* On the highlighted result, already tinted, a second tint would leave too little contrast (3.9:1 dark). */
+.chat-search-result.chat-active .chat-search-text mark { background: transparent; text-decoration: underline;
+  text-underline-offset: 3px; }
 .chat-search-empty { padding: 1.25rem .75rem; text-align: center; color: var(--chat-muted); font-size: .875rem; }
 .chat-search-more { display: flex; justify-content: center; padding: .375rem; }
 """

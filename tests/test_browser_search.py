@@ -352,5 +352,9 @@ def test_the_open_panel_reads_well_and_passes_an_accessibility_audit(
         page.screenshot(path=str(ARTIFACTS / f"search-{size['width']}x{size['height']}-{scheme}.png"))  # type: ignore[index]
         violations = audit(page)
         assert not violations, explain(violations, f"the search panel, {device}, {scheme}")
+        page.get_by_test_id("search-input").press("ArrowDown")  # a highlighted result: tinted, its marks too
+        expect(results.first).to_have_attribute("aria-selected", "true")
+        violations = audit(page)
+        assert not violations, explain(violations, f"the search panel with a result highlighted, {device}, {scheme}")
     finally:
         context.close()
