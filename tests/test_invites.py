@@ -19,7 +19,7 @@ from chat_ui.room.invite_dialog import expiry_words
 from models.base import utcnow
 from models.guest import Guest
 from models.invite import INVITE_LIFETIME, Invite, InvitePublic
-from models.room import Membership, Room
+from models.room import Membership
 from services import access, guests, invites, moderation, rooms
 from services.audit import audit_log
 from services.bus import EventBus
@@ -38,11 +38,7 @@ def make_guest(session: Session, name: str) -> int:
 
 
 def make_room(session: Session, owner_id: int, *, private: bool = True) -> str:
-    slug = rooms.create_room(session=session, owner_id=owner_id, name=unique("Room")).slug
-    # Private rooms are being built beside invitations: until create_room takes is_private, set it here.
-    room = session.exec(select(Room).where(Room.slug == slug)).one()
-    room.is_private = private
-    session.add(room)
+    slug = rooms.create_room(session=session, owner_id=owner_id, name=unique("Room"), is_private=private).slug
     session.commit()
     return slug
 
@@ -352,7 +348,7 @@ def new_guest(api: httpx.Client, name: str = "Ada") -> tuple[dict[str, str], int
 @pytest.fixture
 def app_sql(app_server: AppProcess) -> Iterator[Any]:
     """Runs SQL on the app's own database: for what no route may do (a link in the past, a ban
-    without the admin token this app has not got, a private room until the API makes them)."""
+    without the admin token this app has not got)."""
     url = (
         app_server.settings.get("CHAT_DATABASE_URL")
         or f"sqlite:///{Path(app_server.settings['CHAT_DATA_DIR'])}/chat.db"
@@ -367,13 +363,11 @@ def app_sql(app_server: AppProcess) -> Iterator[Any]:
     engine.dispose()
 
 
-def private_room(api: httpx.Client, auth: dict[str, str], app_sql: Any) -> str:
+def private_room(api: httpx.Client, auth: dict[str, str]) -> str:
     response = api.post("/api/v1/rooms", json={"name": unique("Room"), "is_private": True}, headers=auth)
     assert response.status_code == 201, response.text
-    slug: str = response.json()["slug"]
-    if not response.json()["is_private"]:  # private rooms are being built beside invitations
-        app_sql("UPDATE room SET is_private = :yes WHERE slug = :slug", yes=True, slug=slug)
-    return slug
+    assert response.json()["is_private"] is True
+    return response.json()["slug"]  # type: ignore[no-any-return]
 
 
 def public_room(api: httpx.Client, auth: dict[str, str]) -> str:
@@ -401,9 +395,9 @@ def accept_url(code: str) -> str:
     return f"/api/v1/invites/{code}/accept"
 
 
-def test_http_a_member_makes_a_link_to_the_page_that_joins(api: httpx.Client, app_sql: Any) -> None:
+def test_http_a_member_makes_a_link_to_the_page_that_joins(api: httpx.Client) -> None:
     ada, _ = new_guest(api)
-    slug = private_room(api, ada, app_sql)
+    slug = private_room(api, ada)
     made = create(api, slug, ada)
     assert set(made) == {"code", "url", "expires_at"}
     assert made["url"] == f"{api.base_url}/invite/{made['code']}"
@@ -413,25 +407,27 @@ def test_http_a_member_makes_a_link_to_the_page_that_joins(api: httpx.Client, ap
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
 
 
-def test_http_who_may_make_a_link(api: httpx.Client, app_sql: Any) -> None:
+def test_http_who_may_make_a_link(api: httpx.Client) -> None:
     ada, _ = new_guest(api)
     eve, _ = new_guest(api, "Eve")
-    private, public = private_room(api, ada, app_sql), public_room(api, ada)
+    private, public = private_room(api, ada), public_room(api, ada)
     missing = assert_error(api.post("/api/v1/rooms/no-such-room-here/invites", headers=eve), 404)
     hidden = assert_error(api.post(f"/api/v1/rooms/{private}/invites", headers=eve), 404)
     assert hidden == missing.replace("no-such-room-here", private)  # the same answer as no room at all
     assert_error(api.post(f"/api/v1/rooms/{public}/invites", headers=eve), 403, "join the room to invite people")
-    assert_error(api.post(f"/api/v1/rooms/{private}/invites"), 401)
-    assert_error(api.post(f"/api/v1/rooms/{private}/invites", headers={"Authorization": "Bearer nobody"}), 401)
+    assert_error(api.post(f"/api/v1/rooms/{public}/invites"), 401)
+    assert_error(api.post(f"/api/v1/rooms/{public}/invites", headers={"Authorization": "Bearer nobody"}), 401)
+    assert_error(api.post(f"/api/v1/rooms/{private}/invites"), 404)  # anonymous: the private room is missing
     assert api.post(f"/api/v1/rooms/{public}/join", headers=eve).status_code == 200
     create(api, public, eve)  # a member of a public room now
 
 
-def test_http_accepting_joins_and_may_be_repeated_by_many(api: httpx.Client, app_sql: Any) -> None:
+def test_http_accepting_joins_and_may_be_repeated_by_many(api: httpx.Client) -> None:
     ada, _ = new_guest(api)
-    slug = private_room(api, ada, app_sql)
+    slug = private_room(api, ada)
     code = create(api, slug, ada)["code"]
     bo, _ = new_guest(api, "Bo")
+    assert_error(api.get(f"/api/v1/rooms/{slug}/messages", headers=bo), 404)  # hidden until Bo joins
     joined = api.post(accept_url(code), headers=bo)
     assert joined.status_code == 200, joined.text
     room = joined.json()
@@ -443,13 +439,14 @@ def test_http_accepting_joins_and_may_be_repeated_by_many(api: httpx.Client, app
         auth, _ = new_guest(api, name)
         assert api.post(accept_url(code), headers=auth).status_code == 200
     assert api.get(f"/api/v1/rooms/{slug}", headers=ada).json()["member_count"] == 5
+    assert api.get(f"/api/v1/rooms/{slug}/messages", headers=bo).status_code == 200  # Bo reads it now
     assert_error(api.post(accept_url(code)), 401)
 
 
 def test_http_expired_revoked_and_unknown_codes_answer_the_same_404(api: httpx.Client, app_sql: Any) -> None:
     ada, _ = new_guest(api)
     bo, _ = new_guest(api, "Bo")
-    slug = private_room(api, ada, app_sql)
+    slug = private_room(api, ada)
     expired, revoked = create(api, slug, ada)["code"], create(api, slug, ada)["code"]
     app_sql("UPDATE invite SET expires_at = :past WHERE code = :code", past=utcnow() - timedelta(days=1), code=expired)
     assert api.delete(f"/api/v1/rooms/{slug}/invites/{revoked}", headers=ada).status_code == 204
@@ -462,7 +459,7 @@ def test_http_expired_revoked_and_unknown_codes_answer_the_same_404(api: httpx.C
 
 def test_http_banned_and_removed_guests_cannot_join_by_a_link(api: httpx.Client, app_sql: Any) -> None:
     ada, _ = new_guest(api)
-    slug = private_room(api, ada, app_sql)
+    slug = private_room(api, ada)
     code = create(api, slug, ada)["code"]
     banned, banned_id = new_guest(api, "Mallory")
     app_sql("UPDATE guest SET banned_at = :now WHERE id = :id", now=utcnow(), id=banned_id)
@@ -474,11 +471,11 @@ def test_http_banned_and_removed_guests_cannot_join_by_a_link(api: httpx.Client,
     assert api.get(f"/api/v1/rooms/{slug}", headers=ada).json()["member_count"] == 1
 
 
-def test_http_the_owner_lists_and_revokes_and_the_maker_revokes(api: httpx.Client, app_sql: Any) -> None:
+def test_http_the_owner_lists_and_revokes_and_the_maker_revokes(api: httpx.Client) -> None:
     ada, _ = new_guest(api)
     bo, _ = new_guest(api, "Bo")
     cy, _ = new_guest(api, "Cy")
-    slug = private_room(api, ada, app_sql)
+    slug = private_room(api, ada)
     owners = create(api, slug, ada)
     for auth in (bo, cy):
         assert api.post(accept_url(owners["code"]), headers=auth).status_code == 200
@@ -496,7 +493,7 @@ def test_http_the_owner_lists_and_revokes_and_the_maker_revokes(api: httpx.Clien
     assert api.get(f"/api/v1/rooms/{slug}/invites", headers=ada).json() == []
     assert_error(api.delete(f"/api/v1/rooms/{slug}/invites/{'x' * 22}", headers=ada), 404)
     assert_error(api.get(f"/api/v1/rooms/{slug}/invites?limit=0", headers=ada), 422)
-    assert_error(api.get(f"/api/v1/rooms/{slug}/invites"), 401)
+    assert_error(api.get(f"/api/v1/rooms/{slug}/invites"), 404)  # anonymous: missing, as to anyone else
     eve, _ = new_guest(api, "Eve")
     assert_error(api.get(f"/api/v1/rooms/{slug}/invites", headers=eve), 404)  # private: missing to a stranger
 
