@@ -85,30 +85,30 @@ def _matching_ids(
 ) -> list[int]:
     """Up to `count` ids of live messages in `in_rooms` holding every word, newest first."""
     on_postgres = session.get_bind().dialect.name == "postgresql"
-    statement = _postgres_query(words) if on_postgres else _sqlite_query(words)
+    statement = _postgres_query(words, before) if on_postgres else _sqlite_query(words, before)
     statement = statement.where(col(Message.deleted_at).is_(None), in_rooms)
-    if before is not None:
-        statement = statement.where(col(Message.id) < before)
     with _planned_for_its_words(session):
         return list(session.execute(statement.limit(count)).scalars())
 
 
-def _sqlite_query(words: list[str]) -> Select[Any]:
+def _sqlite_query(words: list[str], before: int | None) -> Select[Any]:
     """FTS5 gives the ids newest first by itself (ORDER BY rowid DESC walks its index backwards),
     so the LIMIT stops the walk early however common the words; each id is then checked against
-    its message row by primary key. `before` narrows FTS5's rowid range (Message.id is its rowid)."""
+    its message row by primary key. `before` bounds FTS5's own rowid (SQLite would not carry a
+    bound on message.id over the join), so a later page starts where the last one ended."""
     phrases = [f'"{word}"' for word in words]  # a quoted string is a plain token for FTS5, never syntax
     match = " ".join(phrases) + "*"  # implicit AND; the last one a prefix
-    return (
+    statement = (
         select(col(Message.id))
         .select_from(_fts)
         .join(Message, col(Message.id) == _fts.c.rowid)
         .where(_fts.c[SEARCH_INDEX_TABLE].op("MATCH")(bindparam("match", match)))
         .order_by(_fts.c.rowid.desc())
     )
+    return statement if before is None else statement.where(_fts.c.rowid < before)
 
 
-def _postgres_query(words: list[str]) -> Select[Any]:
+def _postgres_query(words: list[str], before: int | None) -> Select[Any]:
     """The planner chooses by the words' frequencies (the column's statistics): for common words it
     walks message ids backwards and stops at the LIMIT, for rarer ones it reads the GIN index and
     sorts the few matches (docs/PERFORMANCE.md, "Search (#16)")."""
@@ -117,7 +117,8 @@ def _postgres_query(words: list[str]) -> Select[Any]:
     matches = _vector.bool_op("@@")(
         func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", tsquery))
     )
-    return select(col(Message.id)).where(matches).order_by(col(Message.id).desc())
+    statement = select(col(Message.id)).where(matches).order_by(col(Message.id).desc())
+    return statement if before is None else statement.where(col(Message.id) < before)
 
 
 @contextmanager
