@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.pages import LIVE, PageOpener, api_as, open_room, page_opener, send
 from tests.support import ROOT, AppProcess, module_app, unique
+from tests.test_accessibility import audit, explain
 
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
@@ -211,5 +212,8 @@ def test_screenshots_of_the_invite_dialog(
         ARTIFACTS.mkdir(exist_ok=True)
         name = "laptop" if size == DESKTOP else "phone"
         page.screenshot(path=str(ARTIFACTS / f"invite-dialog-{name}-{scheme}.png"))
+        # axe-core on the dialog, as tests/test_accessibility.py audits the others (and why buttons' text is left out).
+        violations = audit(page, within={"include": [[".q-dialog"]], "exclude": [[".q-dialog .q-btn__content"]]})
+        assert not violations, explain(violations, f"the invite dialog, {name}, {scheme}")
     finally:
         context.close()
