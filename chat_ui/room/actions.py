@@ -18,11 +18,11 @@ from chat_ui.room.composer import Composer
 from chat_ui.room.message_list import RowActions
 from chat_ui.room.reaction_picker import ReactionPicker
 from models.guest import GuestPublic
-from models.message import MessagePage, MessagePublic
+from models.message import MessagePage, MessagePublic, MessageWindow
 from models.room import RoomState
 from services import guests, mentions, messages, moderation, reactions, rooms, typing
 from services.database import DATABASE_DOWN
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 from services.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,18 @@ class RoomActions:
         for message in page.messages:
             self.note_message(message)
         return page
+
+    async def load_around(self, message_id: int) -> MessageWindow | None:
+        """The messages around one (a link to it, a reply's quote); None once it is gone (deleted,
+        or never this room's)."""
+        db = self._context.db
+        try:
+            window = await db.run_read(messages.page_around, room_slug=self.room.slug, around=message_id)
+        except NotFound:
+            return None
+        for message in window.messages:
+            self.note_message(message)
+        return window
 
     def note_message(self, message: MessagePublic) -> None:
         if message.author.id == self.me:

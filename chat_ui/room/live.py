@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from nicegui import background_tasks, ui
 from nicegui import context as ui_context
 
+from chat_ui.notices import notify
 from chat_ui.page_frame import PageFrame
 from chat_ui.room.actions import RoomActions
 from chat_ui.room.composer import Composer
@@ -62,8 +63,9 @@ class LiveRoom:
         self.unread_after: int | None = None  # the reader's last read message, for the unread divider
         self.on_title: Callable[[str], None] | None = None  # re-adds the unread "(N) " prefix
 
-    async def open(self) -> None:
-        """Subscribe, load the newest messages, then apply what arrived meanwhile."""
+    async def open(self, *, at_message: int | None = None) -> None:
+        """Subscribe, load the newest messages (or those around `at_message`, a link to one), then
+        apply what arrived meanwhile."""
         slug = self._actions.room.slug
         await self._frame.context.feeds.subscribe(room_channel(slug), self._receive)
         client = ui_context.client
@@ -71,7 +73,7 @@ class LiveRoom:
         self._messages.timezone = await browser_timezone()
         self._messages.reader_id = self._actions.me
         await self.load_members()  # before the rows: they highlight the members' names
-        self._messages.show_page(await first_page(self._actions.load_page), unread_after=self.unread_after)
+        await self._show_history(at_message)
         waiting, self._waiting = self._waiting or [], None
         for event in waiting:
             self._apply(event)
@@ -79,6 +81,23 @@ class LiveRoom:
         # A socket that dropped and came back may have missed events: NiceGUI replays what it
         # queued, and this closes any remaining gap from the database.
         client.on_connect(self.catch_up)
+
+    async def _show_history(self, at_message: int | None) -> None:
+        """The window around `at_message`, that message in view and marked; else (none asked for,
+        or it is gone: said so) the newest messages, where the room opens as usual."""
+        window = None
+        if at_message is not None:
+            try:
+                window = await self._actions.load_around(at_message)
+            except DATABASE_DOWN as error:  # the newest page says the database is away, and keeps trying
+                log.warning("cannot load the messages around %d: %s", at_message, str(error).splitlines()[0])
+            else:
+                if window is None:
+                    notify("That message is no longer there.", type="warning")
+        if window is not None and at_message is not None:
+            self._messages.show_around(window, at_message, unread_after=self.unread_after)
+        else:
+            self._messages.show_page(await first_page(self._actions.load_page), unread_after=self.unread_after)
 
     def _receive(self, event: RoomEvent) -> None:
         # Synchronous on purpose: an async callback would cost a task per viewer per message.

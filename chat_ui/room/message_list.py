@@ -53,7 +53,7 @@ from chat_ui.room.message_rows import (
     render_row,
 )
 from models.guest import GuestPublic
-from models.message import REPLY_QUOTE_MAX, MessagePage, MessagePublic, ReplyQuote
+from models.message import REPLY_QUOTE_MAX, MessagePage, MessagePublic, MessageWindow, ReplyQuote
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ COMMAND = re.compile(r"--(delete|remove|edit|reply|react|menu|jump)-(\d{1,18})")
 TOGGLE = re.compile(r"--toggle-(\d{1,18})-([0-9a-f_]{1,120})")
 
 PageLoader = Callable[[int | None, int | None], Awaitable[MessagePage]]  # (before, after) -> page
+WindowLoader = Callable[[int], Awaitable[MessageWindow | None]]  # message id -> around it; None: it is gone
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,15 @@ class _EdgeWatcher(Element):
 
 class MessageList:
     def __init__(
-        self, *, load: PageLoader, room_name: str, actions: RowActions | None = None, reader_id: int = 0
+        self,
+        *,
+        load: PageLoader,
+        load_around: WindowLoader,
+        room_name: str,
+        actions: RowActions | None = None,
+        reader_id: int = 0,
     ) -> None:
-        self._load = load
+        self._load, self._load_around = load, load_around
         self._room_name = room_name
         self._actions = actions
         self._chunks: list[_Chunk] = []
@@ -179,12 +186,15 @@ class MessageList:
         self._watchers: tuple[_EdgeWatcher, ...] = ()
         self._names: dict[int, str] = {}  # display names by guest id: members (set_names) and authors seen
         self._divider_id: int | None = None  # the first unread message when the page opened
+        # The message a link or a quote led to: marked until the reader moves on (the newest, or a send).
+        self._marked: int | None = None
         # Messages from others that arrived while the reader was not following (the button's count).
         self._waiting: set[int] = set()
         self._spoken_id = 0  # the newest message the live region has announced
         self._reader_id = 0
         self.timezone = ZoneInfo("UTC")
         self.on_read: Callable[[int], None] | None = None  # the newest id read at the live edge, as it grows
+        self.on_unmarked: Callable[[], None] | None = None  # the reader moved on from the marked message
         self._build()
         self.reader_id = reader_id
 
@@ -272,16 +282,30 @@ class MessageList:
         """Replace everything with this page of the room's newest messages; with `unread_after`
         (the reader's last read message), a "New" divider goes above the first one after it,
         unless the reader wrote that one. The divider stays until the page is opened again."""
-        first_unread = next((m for m in page.messages if unread_after is not None and m.id > unread_after), None)
-        own = first_unread is not None and first_unread.author.id == self._reader_id
-        self._divider_id = None if first_unread is None or own else first_unread.id
+        self._divider_id = self._first_unread(page.messages, unread_after)
         self._show_window(page.messages, has_older=page.has_more, live=True)
+
+    def show_around(self, window: MessageWindow, message_id: int, *, unread_after: int | None = None) -> None:
+        """Replace everything with this window around a message (a link to it: ?message=ID), the
+        message in view and marked; the unread divider as show_page places it. Scrolling loads
+        more either way, and "Jump to latest" leads to the newest messages."""
+        self._divider_id = self._first_unread(window.messages, unread_after)
+        self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer)
+        self._bring_into_view(message_id)
+
+    def _first_unread(self, messages: list[MessagePublic], unread_after: int | None) -> int | None:
+        """Where the "New" divider goes: the first message after the reader's last read one,
+        unless the reader wrote it."""
+        first = next((m for m in messages if unread_after is not None and m.id > unread_after), None)
+        return None if first is None or first.author.id == self._reader_id else first.id
 
     def add(self, message: MessagePublic, *, own: bool = False) -> None:
         """A live message: appended where it belongs, followed if the reader is at the bottom or
         sent it. Messages newer than a window far back are only announced until it catches up."""
         self._newest_announced = max(self._newest_announced, message.id)
         self._learn_name(message)
+        if own:  # the reader has moved on from where a link led them
+            self._unmark()
         if not own and message.id > self._spoken_id:  # once each, and not what catching up brings again
             self._spoken_id = message.id
             self._announce(message)
@@ -339,6 +363,7 @@ class MessageList:
             await self._fill_to_edge(self._generation, force=True)
 
     async def jump_to_latest(self) -> None:
+        self._unmark()
         if self._at_live_edge:
             self._scroll_to_bottom()
             return
@@ -352,28 +377,47 @@ class MessageList:
 
     async def jump_to(self, message_id: int) -> None:
         """Show a message (a reply's quote was clicked): scroll to it if it is rendered; else load a
-        window around it first (which is then not at the live edge: "new messages" leads back)."""
+        window around it first (which may not reach the live edge: "Jump to latest" leads back).
+        Either way it is marked until the reader moves on."""
         if self._chunk_with(message_id) is None:
             self._generation += 1
             generation = self._generation
             try:
-                older, newer = await self._load(message_id + 1, None), await self._load(None, message_id)
+                window = await self._load_around(message_id)
             except Exception:
                 log.exception("could not load the quoted message")
                 notify("The original message could not be loaded. Please try again.", type="negative")
                 return
             if generation != self._generation:
                 return
-            if not any(message.id == message_id for message in older.messages):
+            if window is None:
                 notify("The original message is no longer there.", type="warning")
                 return
-            self._show_window(older.messages + newer.messages, has_older=older.has_more, live=not newer.has_more)
-            if not self._at_live_edge:
-                self._at_bottom = False
-        # The browser scrolls to the row (its id) and the CSS :target rule flashes it.
-        ui.navigate.to(f"#message-{message_id}")
+            self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer)
+        self._bring_into_view(message_id)
+
+    def _bring_into_view(self, message_id: int) -> None:
+        """Mark the rendered message and have the browser scroll to it: its row's id becomes the
+        page's fragment, so no script is needed (the update that brings the rows is applied before
+        the navigation, so this works in a window that just arrived, on a page that just opened)."""
+        self._mark(message_id)
+        if not self._at_live_edge:
+            self._at_bottom = False  # the strips correct this once the browser has scrolled
+        ui.navigate.to(f"#message-{message_id}")  # the CSS :target rule flashes the row too
         self._set_following()
         self._update_new_button()
+
+    def _mark(self, message_id: int | None) -> None:
+        """Move the mark (None: take it away); only the rows whose mark changed are drawn again."""
+        changed = {self._marked, message_id} - {None}
+        self._marked = message_id
+        self._render_where(lambda message: message.id in changed)
+
+    def _unmark(self) -> None:
+        if self._marked is not None:
+            self._mark(None)
+            if self.on_unmarked is not None:
+                self.on_unmarked()
 
     # What the browser reports
 
@@ -697,6 +741,7 @@ class MessageList:
             and continues(previous, message, self.timezone),
             day=day_label(day, today) if new_day else None,
             unread=message.id == self._divider_id,
+            marked=message.id == self._marked,
             names=tuple(
                 (guest, self._names[guest]) for guest in sorted(_shown_guests(message)) if guest in self._names
             ),

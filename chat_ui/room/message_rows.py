@@ -57,6 +57,7 @@ class RowView:
     continued: bool = False  # grouped under the previous message's header
     day: str | None = None  # the day separator above it ("Today", ...), if any
     unread: bool = False  # the "New" divider above it
+    marked: bool = False  # the message a link led to (?message=ID, a quote): marked until the reader moves on
     names: tuple[tuple[int, str], ...] = ()  # current display names of the guests it shows
 
 
@@ -95,10 +96,13 @@ def render_row(message: MessagePublic, view: RowView) -> str:
 
 def _row_open(message: MessagePublic, view: RowView) -> str:
     classes = ROW_CLASSES + (" chat-continued" if view.continued else " chat-first")
-    mentioned = ' data-mentioned="true"' if view.mentioned else ""
+    flags = ' data-mentioned="true"' if view.mentioned else ""
+    if view.marked:  # the class styles it (row_css.py); the attributes say so to tests and screen readers
+        classes += " chat-highlighted"
+        flags += ' data-highlighted="true" aria-current="true"'
     return (
         f'<div id="message-{message.id}" class="{classes}" data-testid="message" '
-        f'data-message-id="{message.id}" data-author-id="{message.author.id}"{mentioned}>'
+        f'data-message-id="{message.id}" data-author-id="{message.author.id}"{flags}>'
     )
 
 

@@ -24,6 +24,8 @@ from models.room import RoomState
 from services import access, reactions, rooms, unread
 from services.errors import NotFound
 
+MESSAGE_ID_MAX = 2**31 - 1  # ids live in INTEGER columns, 32-bit on PostgreSQL (api/params.py)
+
 
 async def room_page(frame: PageFrame, slug: str, *, message: str | None = None) -> None:
     """The room; with `message` (?message=ID, a search result's link), opened at that message."""
@@ -57,7 +59,9 @@ async def room_page(frame: PageFrame, slug: str, *, message: str | None = None) 
             quick=reactions.COMMON_REACTIONS[:6],
         )
         row_actions = replace(row_actions, menu=menu.open)
-        messages = MessageList(load=actions.load_page, room_name=room.name, actions=row_actions)
+        messages = MessageList(
+            load=actions.load_page, load_around=actions.load_around, room_name=room.name, actions=row_actions
+        )
         typing = TypingIndicator(me=actions.me)
         composer = _composer(frame, room, actions)
     live = LiveRoom(frame, actions, header=header, messages=messages, composer=composer, typing=typing)
@@ -67,9 +71,20 @@ async def room_page(frame: PageFrame, slug: str, *, message: str | None = None) 
     )
     live.on_title = my_rooms.set_title
     messages.on_read = my_rooms.read
-    await live.open()
+    # Once the reader moves on from a linked message, a reload opens the room as usual.
+    messages.on_unmarked = lambda: ui.navigate.history.replace(f"/rooms/{room.slug}")
+    await live.open(at_message=linked_message(message))
     await track_presence(frame, room.slug, header.presence)  # who has the room open
     await my_rooms.open()
+
+
+def linked_message(raw: str | None) -> int | None:
+    """`?message=` as a message id; anything else (not a whole number, 0, beyond the ids a
+    database holds) is no link, and the room opens as usual."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MESSAGE_ID_MAX)):
+        return None  # a long string of digits names no id either (and int() would refuse one of 5000)
+    number = int(raw)
+    return number if 1 <= number <= MESSAGE_ID_MAX else None
 
 
 def _composer(frame: PageFrame, room: RoomState, actions: RoomActions) -> Composer:

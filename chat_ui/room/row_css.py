@@ -35,11 +35,13 @@ ROW_CSS = (
   --chat-quote-bg: color-mix(in srgb, var(--chat-accent) 6%, transparent);  /* the hues keep 4.5:1 on it */
   --chat-mention-mark: #eab308;
   --chat-flash: rgba(250, 204, 21, .45);
+  --chat-marked-bg: color-mix(in srgb, var(--chat-accent) 9%, transparent);  /* --chat-muted keeps 4.5:1 */
 }
 body.body--dark {
   --chat-mention-bg: rgba(250, 204, 21, .08);
   --chat-mention-hover: rgba(250, 204, 21, .13);
   --chat-flash: rgba(250, 204, 21, .25);
+  --chat-marked-bg: color-mix(in srgb, var(--chat-accent) 16%, transparent);
   --chat-quote-bg: color-mix(in srgb, var(--chat-accent) 12%, transparent);
 }
 """
@@ -124,6 +126,15 @@ body.body--dark .chat-actions { box-shadow: 0 1px 2px rgba(0, 0, 0, .4), 0 4px 1
 .chat-row[data-mentioned="true"] { background: var(--chat-mention-bg);
   box-shadow: inset 3px 0 0 var(--chat-mention-mark); }
 .chat-row[data-mentioned="true"]:hover { background: var(--chat-mention-hover); }
+/* The message a link led to (?message=ID from a search result, a reply's quote): the brand's tint and bar,
+   kept until the reader moves on to the newest messages or sends (after the mention's rules: it wins).
+   Its small text darkens, as on a hovered row; arriving, it flashes into the tint rather than out of it. */
+.chat-row.chat-highlighted { background: var(--chat-marked-bg); box-shadow: inset 3px 0 0 var(--chat-accent); }
+.chat-row.chat-highlighted:hover { background: var(--chat-accent-soft); }
+.chat-row.chat-highlighted .chat-time, .chat-row.chat-highlighted .chat-gutter-time,
+.chat-row.chat-highlighted .chat-edited { color: var(--chat-muted); }
+@keyframes chat-flash-marked { from { background: var(--chat-flash); } to { background: var(--chat-marked-bg); } }
+.chat-row.chat-highlighted:target { animation-name: chat-flash-marked; }
 /* Day separators and the "New" divider: a line with a label in its middle. */
 .chat-day-separator, .chat-unread-divider { display: flex; align-items: center; gap: .75rem;
   margin: .75rem 1rem .25rem; font-size: .75rem; font-weight: 600; color: var(--chat-faint); }
