@@ -12,6 +12,7 @@ from chat_ui.identity import READ_ONLY_VISITOR
 from chat_ui.page_frame import PageFrame
 from models.invite import INVITE_LIFETIME
 from services import invites
+from services.database import DATABASE_DOWN
 from services.errors import Forbidden, NotFound
 
 CONNECT_TIMEOUT = 15  # seconds: a browser that never connects (a link preview) never joins
@@ -38,6 +39,10 @@ async def invite_page(frame: PageFrame, code: str) -> None:
     except Forbidden as refused:  # banned, or removed from the room by a moderator
         waiting.delete()
         _refused(sentence(refused.detail))
+        return
+    except DATABASE_DOWN:  # nothing was saved; the link still works once the database answers
+        waiting.delete()
+        _unavailable()
         return
     room = accepted.room
     said = f"You joined {room.name}" if accepted.joined else f"You are already a member of {room.name}"
@@ -77,6 +82,15 @@ def _refused(reason: str) -> None:
         ui.label("You cannot join this room").classes("text-2xl font-semibold").props("data-testid=invite-refused")
         ui.label(reason).classes("chat-muted max-w-md")
         _back_button()
+
+
+def _unavailable() -> None:
+    with _panel("cloud_off"):
+        ui.label("The invitation could not be accepted just now").classes("text-2xl font-semibold")
+        ui.label("The chat cannot reach its database at the moment. Nothing is lost: try the link again.").classes(
+            "chat-muted max-w-md"
+        )
+        ui.button("Try again", icon="refresh", on_click=ui.navigate.reload).props("unelevated no-caps rounded")
 
 
 def _read_only() -> None:
