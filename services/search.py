@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from psycopg import Connection as PsycopgConnection
 from sqlalchemy import ColumnElement, Select, bindparam, column, func, literal_column, table
 from sqlmodel import Session, col, select
 
@@ -128,7 +127,7 @@ def _planned_for_its_words(session: Session) -> Iterator[None]:
     for a rare one. A search is planned afresh for its own words instead; the connection's setting
     comes back afterwards. (SQLite plans every statement anyway.)"""
     driver = session.connection().connection.driver_connection
-    if not isinstance(driver, PsycopgConnection):
+    if not hasattr(driver, "prepare_threshold"):  # not psycopg
         yield
         return
     threshold, driver.prepare_threshold = driver.prepare_threshold, None
