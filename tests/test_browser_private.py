@@ -3,7 +3,7 @@ lock to their members (room list, sidebar, room bar), and to every other visitor
 the list (live updates included) and a not-found page at their address; a member's page shows the
 room's images, which the browser fetches with its session cookie. The app runs as a real process;
 set-up goes through the REST API. Screenshots go to test-artifacts/private-*.png, light and dark,
-laptop and phone.
+laptop and phone, each page audited with axe-core as tests/test_accessibility.py does.
 """
 
 import io
@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.pages import LIVE, Api, PageOpener, api_as, send
 from tests.support import ROOT, AppProcess, module_app, unique
+from tests.test_accessibility import audit, explain
 
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -164,13 +165,19 @@ def test_screenshots_of_private_rooms(browser: Browser, chat: AppProcess, ada: A
         ARTIFACTS.mkdir(exist_ok=True)
         width = options["viewport"]["width"]  # type: ignore[index]
         page.screenshot(path=str(ARTIFACTS / f"private-room-{width}-{scheme}.png"))
+        assert not (violations := audit(page)), explain(violations, f"a private room, {width} px, {scheme}")
         page.goto("/")
         expect(lock_of(page, "room-item", name)).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / f"private-list-{width}-{scheme}.png"))
+        assert not (violations := audit(page)), explain(violations, f"the list with a lock, {width} px, {scheme}")
         page.get_by_test_id("create-room-button").click()
         page.get_by_test_id("room-private-checkbox").click()
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / f"private-create-{width}-{scheme}.png"))
+        # The open dialog itself, as tests/test_accessibility.py audits overlays (and why).
+        in_dialog = {"include": [[".q-dialog"]], "exclude": [[".q-dialog .q-btn__content"]]}
+        violations = audit(page, within=in_dialog)
+        assert not violations, explain(violations, f"the create form, {width} px, {scheme}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         context.close()
