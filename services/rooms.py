@@ -63,7 +63,10 @@ def create_room(
 ) -> RoomState:
     """A new room, its creator its first member and owner. A private one is seen by its members
     only (services.access); its `room.created` still goes to the room list's channel, where each
-    list shows it only to members, as it does with every later `room.updated`."""
+    list shows it only to members, as it does with every later `room.updated`.
+
+    Names are unique across all rooms, private ones included (one unique index, and the contract's
+    409): a taken name says that some room has it, never which or where, as in Slack."""
     name = validate_room_name(name)
     description = validate_description(description)
     check_may_write(session, owner_id)
