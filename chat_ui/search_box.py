@@ -65,6 +65,7 @@ class SearchBox:
         self._panel: SearchPanel | None = None
         self._timezone: ZoneInfo | None = None
         self._keystrokes = 0  # seen so far: a pause is the absence of a newer one
+        self._closed_at = 0  # the keystroke after which the panel was last closed
         self._asked = 0  # searches started: only the newest may show its answer
         self._shown: tuple[str, bool] | None = None  # the (query, this room) asked last
         self._next_before: int | None = None  # the oldest result shown: where "More results" goes on
@@ -92,6 +93,9 @@ class SearchBox:
         field.on("keydown.enter", self._enter)
         field.on("keydown.down.prevent", lambda: self._move(1))
         field.on("keydown.up.prevent", lambda: self._move(-1))
+        # Quasar closes the panel on Escape only where it takes the device for a desktop: on a
+        # tablet's or phone's keyboard the box closes it itself.
+        field.on("keydown.esc", self._close)
         field.on("focus", lambda: self._set_focused(True))
         field.on("blur", lambda: self._set_focused(False))
         return field
@@ -109,12 +113,11 @@ class SearchBox:
             self._panel.forget_highlight()
             self._show_active()
         if not self.query:
-            self._asked += 1  # an answer still on its way is for a query no longer there
             self._close()
             return
         await asyncio.sleep(SEARCH_PAUSE)
-        if mine != self._keystrokes or len(self.query) < SEARCH_MIN_CHARS:
-            return
+        if mine != self._keystrokes or len(self.query) < SEARCH_MIN_CHARS or self._closed_at == mine:
+            return  # typed on, too short, or closed (Escape) during the pause: not to be reopened
         if self._shown != (self.query, self._this_room) or not self._is_open:
             await self.search()
 
@@ -242,10 +245,15 @@ class SearchBox:
         self._closed()
 
     def _closed(self) -> None:
-        """Escape, a click outside, or a cleared box closed the panel."""
+        """Escape, a click outside, or a cleared box closed the panel: an answer still on its way
+        does not open it again, and neither does the pause after the last keystroke."""
+        self._closed_at = self._keystrokes
+        self._asked += 1
+        self._input.props["loading"] = False
         if self._panel is not None:
             self._panel.forget_highlight()
         self._input.props["aria-expanded"] = "false"
+        self._input.update()
         self._show_active()
         self._spread(panel_open=False)
 
@@ -256,7 +264,10 @@ class SearchBox:
         self._wrapper.classes(add="chat-search-open" if in_use else None, remove=None if in_use else "chat-search-open")
 
     def _show_active(self) -> None:
+        """The box names the highlighted result (aria-activedescendant) for screen readers."""
         active = self._panel.active_id if self._panel is not None else None
+        if active == self._input.props.get("aria-activedescendant"):
+            return  # unchanged: no update (the box would be sent again on every keystroke)
         if active is None:
             self._input.props.pop("aria-activedescendant", None)
         else:

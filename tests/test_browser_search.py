@@ -140,6 +140,13 @@ def test_typing_searches_after_a_pause_and_the_results_follow_the_words(context:
     expect(results).to_have_count(1)
     assert ids_of(results) == [ids["beta"]]
     assert marks_of(results.first) == [token, "be"]
+    # Escape right after a keystroke: neither the pause nor an answer on its way opens it again.
+    box.press("t")
+    box.press("Escape")
+    page.wait_for_timeout(PAUSE_CHECK * 1000)
+    expect(page.get_by_test_id("search-panel")).to_be_hidden()
+    box.press("Enter")
+    expect(results).to_have_count(1)
     # Cleared: the panel goes.
     page.get_by_role("button", name="Clear").click()
     expect(page.get_by_test_id("search-panel")).to_be_hidden()
