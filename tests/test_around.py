@@ -244,3 +244,18 @@ def test_around_in_a_private_room_answers_its_members_only(api: httpx.Client, ap
     for headers in (stranger, {}):
         assert_error(api.get(path, params={"around": sent["id"]}, headers=headers), 404, f"no room '{slug}'")
         assert_error(api.get(path, headers=headers), 404, f"no room '{slug}'")
+
+
+def test_the_schema_documents_the_window_and_the_around_parameter(api: httpx.Client) -> None:
+    schema = api.get("/openapi.json").json()
+    operation = schema["paths"]["/api/v1/rooms/{slug}/messages"]["get"]
+    around_param = next(p for p in operation["parameters"] if p["name"] == "around")
+    bounds = next(option for option in around_param["schema"]["anyOf"] if option.get("type") == "integer")
+    assert (bounds["minimum"], bounds["maximum"]) == (1, 2**31 - 1)
+    answers = operation["responses"]["200"]["content"]["application/json"]["schema"]["anyOf"]
+    names = [answer["$ref"].rsplit("/", 1)[-1] for answer in answers]
+    assert names == ["MessageWindow", "MessagePage"]  # a client tries the window first
+    window = schema["components"]["schemas"]["MessageWindow"]
+    assert set(window["required"]) == {"messages", "has_more", "has_newer"}
+    assert "has_newer" not in schema["components"]["schemas"]["MessagePage"]["properties"]
+    assert {"404", "422"} <= set(operation["responses"])
