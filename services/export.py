@@ -41,7 +41,7 @@ from services.access import readable_room
 from services.database import Database
 from services.media import MediaStore
 from services.messages import PAGE_LIMIT_MAX, page_messages
-from services.transcript import FILE_NAMES, ExportFormat, RoomSnapshot, image_file, transcript_for
+from services.transcript import FILE_NAMES, ExportFormat, RoomSnapshot, Transcript, image_file, transcript_for
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +107,25 @@ async def _text_entry(
     yield await anyio.to_thread.run_sync(entry.write, transcript.opening)
     after = 0
     while after < room.last_id:
-        page = await db.run_read(page_messages, room_slug=room.slug, after=after, limit=page_size)
-        messages = [message for message in page.messages if message.id <= room.last_id]
-        if messages:
-            yield await anyio.to_thread.run_sync(entry.write, partial(transcript.page, messages))
-        if not page.has_more or len(messages) < len(page.messages):
-            break
-        after = messages[-1].id
+        step = partial(_write_page, db, room, transcript, entry, after=after, page_size=page_size)
+        chunk, after = await anyio.to_thread.run_sync(step)
+        yield chunk
     yield await anyio.to_thread.run_sync(entry.close, transcript.closing)
+
+
+def _write_page(
+    db: Database, room: RoomSnapshot, transcript: Transcript, entry: "TextEntry", *, after: int, page_size: int
+) -> tuple[bytes, int]:
+    """One step, in one worker thread: read the page after `after` (Database.read, as run_read
+    does in its thread), write it, deflated; the zip's new bytes and where the next page starts
+    (`room.last_id` once there is none). One thread hop a page, not two: on a busy machine each
+    hop waits for the event loop and the thread to be scheduled again."""
+    page = db.read(page_messages, room_slug=room.slug, after=after, limit=page_size)
+    messages = [message for message in page.messages if message.id <= room.last_id]
+    chunk = entry.write(partial(transcript.page, messages)) if messages else b""
+    if not page.has_more or len(messages) < len(page.messages):
+        return chunk, room.last_id
+    return chunk, messages[-1].id
 
 
 async def _image_entries(
