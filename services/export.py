@@ -2,10 +2,9 @@
 room's images under `images/` (CONTRACT §7).
 
 Memory does not grow with the room: the zip is written into a buffer that is emptied after every
-step, and each step is small: one page of messages (read by keyset, `id > last`, each page in a
-worker thread through Database.run_read and turned into text and deflated in another), or one
-piece of one image file. What the zip keeps until its end is its central directory, some
-100 bytes per file: the text entry and one per image.
+step, and each step is small: one page of messages (read by keyset, `id > last`, turned into text
+and deflated, all in one worker thread), or one piece of one image file. What the zip keeps until
+its end is its central directory, some 100 bytes per file: the text entry and one per image.
 
 The zip is the standard library's zipfile writing to a stream it cannot seek (it then puts each
 entry's sizes and checksum in a data descriptor after the data, as streaming zip writers do): no
