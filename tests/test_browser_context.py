@@ -207,6 +207,36 @@ def test_a_quote_marks_its_original_until_the_reader_moves_on(new_page: PageOpen
     expect(page.locator("[data-highlighted=true]")).to_have_count(0)
 
 
+def test_a_search_result_leads_to_its_message_in_context(new_page: PageOpener, ada: Api, bo: Api) -> None:
+    """The way a reader gets there (CONTRACT §7): the header's search, a click on a result."""
+    word = unique("zephyr").replace("-", "")
+    slug = ada.room(unique("Searched"))
+    found = ada.say(slug, f"the {word} is in this old message")
+    seed(ada, bo, slug, 120)
+    page = new_page("/")
+    page.get_by_test_id("search-input").fill(word)
+    page.get_by_test_id("search-input").press("Enter")
+    result = page.get_by_test_id("search-result")
+    expect(result).to_have_count(1, timeout=OPEN)
+    result.click()
+    page.wait_for_url(re.compile(rf"/rooms/{slug}\?message={found}"), timeout=OPEN)
+    expect_in_view_and_marked(page, found)
+    expect(row(page, found).get_by_test_id("message-text")).to_contain_text(word)
+
+
+def test_a_link_to_one_of_the_newest_messages_opens_at_the_live_end(new_page: PageOpener, ada: Api, bo: Api) -> None:
+    slug = ada.room(unique("Recent"))
+    ids = seed(ada, bo, slug, 12)
+    page = open_at(new_page, slug, ids[-2])
+    expect_in_view_and_marked(page, ids[-2])
+    expect(row(page, ids[0])).to_have_count(1)  # the whole room: nothing older to load
+    expect(page.get_by_test_id("new-messages-button")).to_be_hidden()
+    live = bo.say(slug, "just now")
+    expect(row(page, live)).to_be_visible(timeout=LIVE)
+    page.wait_for_function(AT_BOTTOM, timeout=LIVE)  # at the live end, the list follows
+    expect(row(page, ids[-2])).to_have_attribute("data-highlighted", "true")  # others' messages keep the mark
+
+
 # Links that lead nowhere
 
 
@@ -267,6 +297,12 @@ def test_opening_far_back_leaves_the_room_unread_until_the_reader_reaches_the_ne
     expect_in_view_and_marked(reader, ids[10])
     expect(reader.get_by_test_id("unread-divider")).to_have_count(1)  # all of the window is unread
     reader.wait_for_timeout(3_000)  # a page at the bottom marks read within a few seconds; this one is far back
+    expect(count).to_have_text(str(unread))
+    # Further on, every message in the window is unread: no divider among them (it belongs further back).
+    middle = open_at(new_page, slug, ids[60], context=member)
+    expect_in_view_and_marked(middle, ids[60])
+    expect(middle.get_by_test_id("unread-divider")).to_have_count(0)
+    middle.close()
     expect(count).to_have_text(str(unread))
     reader.get_by_test_id("new-messages-button").click()
     reader.wait_for_function(AT_BOTTOM, timeout=LIVE)

@@ -287,9 +287,11 @@ class MessageList:
 
     def show_around(self, window: MessageWindow, message_id: int, *, unread_after: int | None = None) -> None:
         """Replace everything with this window around a message (a link to it: ?message=ID), the
-        message in view and marked; the unread divider as show_page places it. Scrolling loads
-        more either way, and "Jump to latest" leads to the newest messages."""
-        self._divider_id = self._first_unread(window.messages, unread_after)
+        message in view and marked. Scrolling loads more either way, and "Jump to latest" leads to
+        the newest messages. The unread divider goes where the reader stopped reading if that is in
+        the window, never on its first row while older ones exist (it would stand among unread ones)."""
+        divider = self._first_unread(window.messages, unread_after)
+        self._divider_id = None if window.has_more and divider == window.messages[0].id else divider
         self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer)
         self._bring_into_view(message_id)
 
