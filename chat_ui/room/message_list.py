@@ -12,6 +12,9 @@ The browser does the scrolling work by itself:
   a 2 px strip at the bottom, and one covering everything above the bottom screenful, which is in
   view exactly while the reader is scrolled up. They report only when that changes, so a scrolling
   reader costs the server nothing else.
+- A link to a message (`?message=ID`, a search result's) or a click on a reply's quote shows a
+  window around it: the browser scrolls to its row as the page's fragment (`#message-<id>`), and
+  the row stays marked until the reader jumps to the latest or sends.
 - Scrolling to the newest message (the "new messages" button, or the reader's own message sent
   while reading further up) mounts the scroller afresh (a new Vue key), which starts at its origin.
   A message of one's own is always shown at the bottom, so it is in view whole unless it is taller
@@ -292,6 +295,7 @@ class MessageList:
         the window, never on its first row while older ones exist (it would stand among unread ones)."""
         divider = self._first_unread(window.messages, unread_after)
         self._divider_id = None if window.has_more and divider == window.messages[0].id else divider
+        self._marked = message_id  # drawn with the rows
         self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer)
         self._bring_into_view(message_id)
 
@@ -395,6 +399,7 @@ class MessageList:
             if window is None:
                 notify("The original message is no longer there.", type="warning")
                 return
+            self._marked = message_id  # drawn with the rows
             self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer)
         self._bring_into_view(message_id)
 
@@ -411,6 +416,8 @@ class MessageList:
 
     def _mark(self, message_id: int | None) -> None:
         """Move the mark (None: take it away); only the rows whose mark changed are drawn again."""
+        if message_id == self._marked:
+            return
         changed = {self._marked, message_id} - {None}
         self._marked = message_id
         self._render_where(lambda message: message.id in changed)
