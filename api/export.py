@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from api.deps import Context, ReaderGuest
 from api.errors import COMMON, responses
@@ -12,6 +13,21 @@ from services import export
 from services.transcript import ExportFormat
 
 router = APIRouter(tags=["export"])
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """A StreamingResponse that closes its generator when it ends, however it ends. Starlette stops
+    pulling from it when the client goes away, but leaves it suspended for the garbage collector
+    to close whenever it comes by: until then the export would hold its open file and its state."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                await close()
+
 
 _ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
 _ATTACHMENT = {
@@ -54,4 +70,4 @@ async def export_room(
         "Content-Disposition": f'attachment; filename="{export.archive_name(room)}"',
         "Cache-Control": "no-store",  # a private room's history is nobody's to keep but the reader's
     }
-    return StreamingResponse(chunks, media_type="application/zip", headers=headers)
+    return ClosingStreamingResponse(chunks, media_type="application/zip", headers=headers)
