@@ -3,7 +3,7 @@ search result leads, opens the room at that message, in view and marked, with ol
 loading above and newer ones below, and "Jump to latest" back to the live end. A link to a
 message that is gone opens the room as usual and says so; a link that names no message at all
 just opens the room. Screenshots of the mark go to test-artifacts/context-*.png, light and dark,
-laptop and phone.
+laptop and phone, each audited with axe-core.
 """
 
 import re
@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.pages import AT_BOTTOM, LIVE, SCROLL_TO_BOTTOM, SCROLL_TO_TOP, Api, PageOpener, api_as, send
 from tests.support import ROOT, AppProcess, module_app, unique
+from tests.test_accessibility import audit, explain
 
 ARTIFACTS = ROOT / "test-artifacts"
 HISTORY = 300  # messages in the room the links lead into
@@ -314,7 +315,7 @@ def test_opening_far_back_leaves_the_room_unread_until_the_reader_reaches_the_ne
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
-def test_screenshots_of_a_marked_message(
+def test_a_marked_message_reads_well_and_is_photographed(
     browser: Browser, chat: AppProcess, history: Room, scheme: str, width: int, height: int
 ) -> None:
     context = browser.new_context(
@@ -330,5 +331,8 @@ def test_screenshots_of_a_marked_message(
         page.wait_for_timeout(3_000)  # after the arrival's flash: the mark as it stays
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"context-{width}x{height}-{scheme}.png"))
+        # Its text, name, time and the list around it keep their contrast on the mark's tint.
+        violations = audit(page, {"include": [["[data-testid=message-list]"]]})
+        assert violations == [], explain(violations, f"a marked message ({scheme}, {width}x{height})")
     finally:
         context.close()
