@@ -25,6 +25,13 @@ database's locale).
 The columns and tables made here are described by no model; models.search.described_by_models
 keeps them out of schema comparisons (alembic autogenerate, tests/test_schema.py).
 
+Warning for later migrations of `message` on SQLite: Alembic's batch mode (op.batch_alter_table,
+which SQLite needs for most column changes) copies the table to a new one and drops the old, and
+the three triggers go with it. Nothing fails: search just stops seeing new and edited messages.
+Such a migration must drop the triggers before the batch and create them again after it (the
+statements in SQLITE_UPGRADE, then a 'rebuild'). tests/test_schema.py checks that they exist at
+head and that FTS5's integrity-check passes.
+
 Revision ID: 0007
 Revises: 0006
 """
