@@ -9,10 +9,10 @@ action with `Database.run` (accepting announces the new member count once it has
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
 from models.base import utcnow
@@ -39,6 +39,8 @@ from services.guests import check_may_write
 
 # The same words for a code that never existed, one revoked and one expired: on purpose.
 UNUSABLE = "this invitation is unknown, expired or revoked"
+# The invite dialog shows a link again while it has at least this long left: one shared now still works tomorrow.
+REUSED_FOR = timedelta(days=1)
 _CODE = re.compile(INVITE_CODE_PATTERN.strip("^$"))
 
 
@@ -62,10 +64,36 @@ def invite_url(site: str, code: str) -> str:
 def create_invite(*, session: Session, slug: str, by: int, site: str) -> InvitePublic:
     """A new link to the room, valid for INVITE_LIFETIME. Members only: to anyone else a private
     room does not exist (404), and a public room says to join first (403)."""
+    return _new_invite(session, _room_to_invite_to(session, slug, by), by, site)
+
+
+def current_invite(*, session: Session, slug: str, by: int, site: str) -> InvitePublic:
+    """The guest's newest live link to the room if it has at least REUSED_FOR left, else a new one:
+    what the invite dialog shows when it opens. Each page view makes a dialog, so making a link
+    every time would fill the owner's list with links nobody shared and soon reach
+    LIVE_INVITES_PER_CREATOR. One transaction, the room's row locked: two pages opening at once
+    get the same link."""
+    room = _room_to_invite_to(session, slug, by)
+    newest = session.exec(
+        select(Invite)
+        .where(Invite.room_id == room.id, Invite.created_by == by, _live(utcnow() + REUSED_FOR))
+        .order_by(col(Invite.id).desc())
+        .limit(1)
+    ).first()
+    if newest is not None:
+        return InvitePublic(code=newest.code, url=invite_url(site, newest.code), expires_at=newest.expires_at)
+    return _new_invite(session, room, by, site)
+
+
+def _room_to_invite_to(session: Session, slug: str, by: int) -> Room:
     check_may_write(session, by)
     room = access.readable_room(session, slug, by, for_update=True)  # locked: see rooms.room_by_slug
     if session.get(Membership, (room.id, by)) is None:
         raise Forbidden("join the room to invite people")
+    return room
+
+
+def _new_invite(session: Session, room: Room, by: int, site: str) -> InvitePublic:
     now = utcnow()
     live = session.exec(
         select(func.count()).where(Invite.room_id == room.id, Invite.created_by == by, _live(now))
@@ -147,6 +175,19 @@ def revoke_invite(*, session: Session, slug: str, code: str, by: int) -> None:
             target=f"room:{room.slug}",
             detail=f"made by guest:{invite.created_by}",
         )
+
+
+def revoke_invites_of(session: Session, *, room_id: int, guest_id: int) -> int:
+    """End every live link `guest_id` made to the room (a moderator removed them: the links they
+    shared must not keep bringing people in on their behalf); how many. One UPDATE, in the
+    caller's transaction."""
+    now = utcnow()
+    ended = session.exec(  # type: ignore[call-overload]
+        update(Invite)
+        .where(col(Invite.room_id) == room_id, col(Invite.created_by) == guest_id, _live(now))
+        .values(revoked_at=now)
+    )
+    return int(ended.rowcount or 0)
 
 
 def _live(now: datetime) -> Any:

@@ -93,6 +93,25 @@ def test_a_guest_joins_by_the_owners_link_reads_and_posts(new_page: PageOpener, 
     expect(guest.get_by_text(f"You are already a member of {name}")).to_be_visible()
 
 
+def test_the_dialog_shows_the_same_link_on_every_page_load_and_new_link_makes_another(
+    owner: tuple[Page, str, str],
+) -> None:
+    """Each page load makes a new dialog: making a link on each would fill the owner's list."""
+    page, slug, _ = owner
+    url = open_invite_dialog(page)
+    for _ in range(2):
+        page.goto(f"/rooms/{slug}")
+        expect(page.get_by_test_id("message-input")).to_be_editable()
+        assert open_invite_dialog(page) == url
+        expect(page.get_by_test_id("invite-live")).to_have_count(1)
+    page.get_by_test_id("invite-new").click()
+    expect(page.get_by_test_id("invite-link")).not_to_have_value(url)
+    expect(page.get_by_test_id("invite-live")).to_have_count(2)
+    newer = page.get_by_test_id("invite-link").input_value()
+    page.goto(f"/rooms/{slug}")
+    assert open_invite_dialog(page) == newer  # the newest is the one shown from then on
+
+
 def test_the_copy_button_puts_the_link_on_the_clipboard(browser: Browser, chat: AppProcess) -> None:
     context = browser.new_context(
         viewport=DESKTOP, base_url=chat.url, permissions=["clipboard-read", "clipboard-write"]

@@ -138,6 +138,57 @@ def test_one_guest_holds_a_bounded_number_of_live_links(session: Session, monkey
     assert invite(session, slug, ada).code
 
 
+def current(session: Session, slug: str, by: int) -> InvitePublic:
+    shown = invites.current_invite(session=session, slug=slug, by=by, site=SITE)
+    session.commit()
+    return shown
+
+
+def live_codes(session: Session, slug: str, owner: int) -> list[str]:
+    return [item.code for item in invites.list_invites(session=session, slug=slug, by=owner, site=SITE)]
+
+
+def test_the_dialog_shows_the_same_link_again_instead_of_making_one_per_page_view(session: Session) -> None:
+    ada, bo = make_guest(session, "Ada"), make_guest(session, "Bo")
+    slug = make_room(session, ada)
+    first = current(session, slug, ada)
+    assert first.url == f"{SITE}/invite/{first.code}"
+    for _ in range(5):  # five page loads, five openings of the dialog
+        assert current(session, slug, ada) == first
+    assert live_codes(session, slug, ada) == [first.code]
+    accept(session, first.code, bo)
+    assert current(session, slug, bo).code != first.code  # each member's own link
+    made = invite(session, slug, ada)  # New link
+    assert current(session, slug, ada).code == made.code  # the newest is shown from then on
+
+
+def test_the_dialog_makes_a_new_link_when_the_last_is_revoked_or_has_less_than_a_day_left(session: Session) -> None:
+    ada = make_guest(session, "Ada")
+    slug = make_room(session, ada)
+    first = current(session, slug, ada)
+    revoke(session, slug, first.code, ada)
+    second = current(session, slug, ada)
+    assert second.code != first.code
+    row = session.exec(select(Invite).where(Invite.code == second.code)).one()
+    row.expires_at = utcnow() + invites.REUSED_FOR - timedelta(minutes=1)  # still live, but not for a day
+    session.add(row)
+    session.commit()
+    third = current(session, slug, ada)
+    assert third.code not in (first.code, second.code)
+    assert third.expires_at > utcnow() + INVITE_LIFETIME - timedelta(minutes=1)
+    assert live_codes(session, slug, ada) == [third.code, second.code]
+
+
+def test_the_dialog_link_is_refused_to_whoever_may_not_invite(session: Session) -> None:
+    ada, eve = make_guest(session, "Ada"), make_guest(session, "Eve")
+    private, public = make_room(session, ada), make_room(session, ada, private=False)
+    with pytest.raises(NotFound):
+        current(session, private, eve)
+    session.rollback()
+    with pytest.raises(Forbidden, match="join the room to invite people"):
+        current(session, public, eve)
+
+
 # Accepting
 
 

@@ -2,12 +2,13 @@
 expires; for the room's owner also the room's live links, each with Revoke.
 
 Made on the first click on Invite, not with the page: most visitors never open it, and every open
-page keeps its elements in the server's memory. The link is made then too (one service call) and
-kept for the page's life, so that opening the dialog again does not make another one.
+page keeps its elements in the server's memory. The link comes then too (one service call): the
+visitor's newest live link to the room while it has a day left, else a new one, so that neither
+opening the dialog again nor loading the page again makes another; only New link does.
 """
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -64,7 +65,7 @@ class InviteDialog:
     def __init__(self, frame: PageFrame, room: RoomState) -> None:
         self._frame, self._room = frame, room
         self._owner = room.owner_id == frame.guest.id
-        self._link: InvitePublic | None = None  # the link this page made and shows
+        self._link: InvitePublic | None = None  # the link the dialog shows
         self._zone = ZoneInfo("UTC")
         self._site = site_of(frame)
         self._dialog: ui.dialog | None = None
@@ -78,7 +79,7 @@ class InviteDialog:
             self._making = True
             try:
                 self._zone = await browser_timezone()
-                link = await self._make_link()
+                link = await self._make_link(invites.current_invite)
             finally:
                 self._making = False
             if link is None:  # refused or failed: a notice said why
@@ -124,10 +125,8 @@ class InviteDialog:
                 .mark("invite-copy")
             )
 
-    async def _make_link(self) -> InvitePublic | None:
-        making = self._frame.context.db.run(
-            invites.create_invite, slug=self._room.slug, by=self._frame.guest.id, site=self._site
-        )
+    async def _make_link(self, how: Callable[..., InvitePublic] = invites.create_invite) -> InvitePublic | None:
+        making = self._frame.context.db.run(how, slug=self._room.slug, by=self._frame.guest.id, site=self._site)
         return await _attempt("The link", making, failed="could not be made")
 
     async def new_link(self) -> None:
