@@ -11,9 +11,8 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from models.base import ID_MAX
 from models.room import ROOM_SLUG_MAX
-
-ID_MAX = 2**31 - 1  # the largest id an INTEGER column holds in every database we support
 
 MessageId = Annotated[int, Path(ge=1, le=ID_MAX, description="a message's id")]
 GuestId = Annotated[int, Path(ge=1, le=ID_MAX, description="a guest's id")]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import Context, OptionalGuest
 from api.errors import COMMON, responses
-from api.params import BeforeId
+from api.params import SLUG_PATTERN, BeforeId
 from models.room import ROOM_SLUG_MAX
 from models.search import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_QUERY_MAX, SearchPage
 from services import search
@@ -28,7 +28,7 @@ RoomSlug = Annotated[
     Query(
         min_length=1,
         max_length=ROOM_SLUG_MAX,
-        pattern=r"^[a-z0-9-]+$",
+        pattern=SLUG_PATTERN,
         description="only this room (its slug); a room the caller may not read is 404, as a missing one",
     ),
 ]

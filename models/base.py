@@ -7,6 +7,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# The largest id: every id is an INTEGER column, 32-bit on PostgreSQL (SQLite's hold 64 bits). A
+# larger one names nothing, and PostgreSQL refuses it in a query ("integer out of range": a 500),
+# so the API, the services and the pages bound ids with this one limit before any lookup.
+ID_MAX = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-from models.base import TrimmedInput, UTCDateTime, utcnow
+from models.base import ID_MAX, TrimmedInput, UTCDateTime, utcnow
 from models.guest import GuestPublic
 from models.image import ImagePublic
 
@@ -67,7 +67,7 @@ class Mention(SQLModel, table=True):
 
 class MessageCreate(TrimmedInput):
     text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
-    reply_to: int | None = Field(default=None, ge=1, le=2**31 - 1, description="the id of a message in the same room")
+    reply_to: int | None = Field(default=None, ge=1, le=ID_MAX, description="the id of a message in the same room")
 
 
 class MessageEdit(TrimmedInput):

@@ -14,12 +14,11 @@ from typing import Any, NoReturn
 from sqlalchemy import exists, or_
 from sqlmodel import Session, col, select
 
+from models.base import ID_MAX
 from models.image import Image
 from models.room import Membership, Room
 from services.errors import NotFound
 from services.guests import guest_for_token
-
-ROOM_ID_MAX = 2**31 - 1  # room.id is an INTEGER: 32 bits on PostgreSQL
 
 
 def room_by_slug(session: Session, slug: str, *, for_update: bool = False) -> Room:
@@ -87,7 +86,7 @@ def may_see_private_image(*, session: Session, room_id: int, key: str, token: st
     a key cannot borrow another room's id): they belong to the room, and the image still exists
     (a deleted room's files may outlive its rows for a moment). Index lookups only: the token's
     hash, the membership's primary key, the image's key."""
-    if room_id > ROOM_ID_MAX:  # a key we never made; PostgreSQL would refuse the lookup (a 500)
+    if room_id > ID_MAX:  # a key we never made; PostgreSQL would refuse the lookup (a 500)
         return False
     reader = guest_for_token(session=session, token=token) if token else None
     if reader is None or session.get(Membership, (room_id, reader.id)) is None:

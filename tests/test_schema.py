@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table)
+from models.base import ID_MAX
 from models.search import SEARCH_INDEX_TABLE, SEARCH_VECTOR_COLUMN, SEARCH_VECTOR_INDEX, described_by_models
 from services import guests, messages, moderation, rooms
 from services.audit import ADMIN
@@ -120,3 +122,29 @@ def test_a_batch_migration_of_message_on_sqlite_is_noticed(tmp_path: Path) -> No
         assert search_index_faults(db) == [f"trigger {name} is missing" for name in sorted(SEARCH_TRIGGERS)]
     finally:
         db.dispose()
+
+
+# One id limit, one slug pattern
+
+APP_PACKAGES = ("api", "chat_ui", "models", "services")
+
+
+def test_id_max_is_the_largest_id_every_database_holds(db: Database) -> None:
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT CAST(:id AS INTEGER)"), {"id": ID_MAX}).scalar() == ID_MAX
+        if db.dialect == "postgresql":  # SQLite's INTEGER holds 64 bits: PostgreSQL sets the limit
+            with pytest.raises(sa.exc.DataError, match="out of range"):
+                connection.execute(text("SELECT CAST(:id AS INTEGER)"), {"id": str(ID_MAX + 1)})
+
+
+def test_the_id_limit_and_the_slug_pattern_are_written_once() -> None:
+    """A copy drifts: each limit is defined in one place and imported everywhere else."""
+    root = Path(__file__).resolve().parent.parent
+    written: dict[str, list[str]] = {"2**31": [], "[a-z0-9-]+$": []}
+    for package in APP_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            for literal, places in written.items():
+                if literal in source:
+                    places.append(path.relative_to(root).as_posix())
+    assert written == {"2**31": ["models/base.py"], "[a-z0-9-]+$": ["api/params.py"]}

@@ -20,11 +20,10 @@ from chat_ui.room.presence_panel import track_presence
 from chat_ui.room.reaction_picker import ReactionPicker
 from chat_ui.room.sidebar import RoomSidebar
 from chat_ui.room.typing_indicator import TypingIndicator
+from models.base import ID_MAX
 from models.room import RoomState
 from services import access, reactions, rooms, unread
 from services.errors import NotFound
-
-MESSAGE_ID_MAX = 2**31 - 1  # ids live in INTEGER columns, 32-bit on PostgreSQL (api/params.py)
 
 
 async def room_page(frame: PageFrame, slug: str, *, message: str | None = None) -> None:
@@ -81,10 +80,10 @@ async def room_page(frame: PageFrame, slug: str, *, message: str | None = None) 
 def linked_message(raw: str | None) -> int | None:
     """`?message=` as a message id; anything else (not a whole number, 0, beyond the ids a
     database holds) is no link, and the room opens as usual."""
-    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MESSAGE_ID_MAX)):
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(ID_MAX)):
         return None  # a long string of digits names no id either (and int() would refuse one of 5000)
     number = int(raw)
-    return number if 1 <= number <= MESSAGE_ID_MAX else None
+    return number if 1 <= number <= ID_MAX else None
 
 
 def _composer(frame: PageFrame, room: RoomState, actions: RoomActions) -> Composer:
