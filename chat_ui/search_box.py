@@ -27,7 +27,7 @@ from chat_ui.search_results import RESULTS_CSS, SearchPanel
 from models.search import SEARCH_QUERY_MAX
 from services import access
 from services.errors import NotFound, ServiceError
-from services.room_names import search_named
+from services.search import search_named
 
 SEARCH_PAUSE = 0.3  # s after the last keystroke
 SEARCH_MIN_CHARS = 2  # typed, before a pause searches (Enter searches any)

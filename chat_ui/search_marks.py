@@ -15,7 +15,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from chat_ui.room.markdown import plain_text
-from services.search import query_words as search_words
+from services.search import query_words
 
 EXCERPT_CHARS = 160  # about two lines of the panel
 LEAD_CHARS = 40  # of text kept before the first match, so it reads in context
@@ -23,10 +23,11 @@ NOT_IN_WORD = r"(?<![^\W_])"  # the search's words are letters and digits: "_" s
 WORD_ENDS = r"(?![^\W_])"
 
 
-def query_words(query: str) -> list[str]:
-    """The search's words of a query, in order, accents dropped, without repeats (ignoring case)."""
+def marked_words(query: str) -> list[str]:
+    """The words to mark for a query: the search's words (query_words), in order, accents dropped,
+    without repeats (ignoring case)."""
     seen: dict[str, str] = {}
-    for word in search_words(query):
+    for word in query_words(query):
         seen.setdefault(fold(word).casefold(), fold(word))
     return list(seen.values())
 
@@ -65,7 +66,7 @@ def _spans(text: str, alternatives: list[str]) -> list[tuple[int, int]]:
 def excerpt_html(text: str, query: str, *, length: int = EXCERPT_CHARS) -> str:
     """The message's text around its first match, as escaped HTML with every match in <mark>."""
     plain = " ".join(plain_text(text).split())
-    spans = match_spans(plain, query_words(query))
+    spans = match_spans(plain, marked_words(query))
     start, end = _window(plain, spans[0][0] if spans else 0, length)
     parts = ["…" if start > 0 else ""]
     cursor = start

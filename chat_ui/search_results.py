@@ -21,7 +21,8 @@ from nicegui import ui
 
 from chat_ui.search_marks import excerpt_html, when
 from models.message import MessagePublic
-from services.room_names import NamedSearchPage, RoomLabel
+from services.room_names import RoomLabel
+from services.search import NamedSearchPage
 
 RESULTS_CSS = """
 .chat-search-panel { width: min(36rem, calc(100vw - 1rem)); max-height: min(70vh, 40rem);

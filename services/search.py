@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, bindparam, column, func, literal_column, table
 from sqlmodel import Session, col, select
 
@@ -38,6 +39,7 @@ from models.search import (
 from services.access import readable_room, readable_rooms
 from services.errors import InvalidInput
 from services.messages import messages_by_ids
+from services.room_names import RoomLabel, room_labels
 
 # Letters and digits of any script; `_` and everything else separate words, as in FTS5's
 # unicode61 and in the text migration 0007 gives PostgreSQL's parser.
@@ -72,6 +74,28 @@ def search_messages(
         in_rooms = col(Message.room_id).in_(select(Room.id).where(readable_rooms(reader_id)))
     ids = _matching_ids(session, words, in_rooms=in_rooms, before=before, count=limit + 1)
     return SearchPage(results=messages_by_ids(session=session, ids=ids[:limit]), has_more=len(ids) > limit)
+
+
+class NamedSearchPage(BaseModel):
+    page: SearchPage
+    rooms: dict[str, RoomLabel]  # by slug: every room the page's results are in
+
+
+def search_named(
+    *,
+    session: Session,
+    query: str,
+    reader_id: int | None,
+    room_slug: str | None = None,
+    limit: int = SEARCH_LIMIT_DEFAULT,
+    before: int | None = None,
+) -> NamedSearchPage:
+    """`search_messages` and the names of the rooms its results are in (services.room_names), in
+    one session: one trip to a worker thread for the page that shows them."""
+    page = search_messages(
+        session=session, query=query, reader_id=reader_id, room_slug=room_slug, limit=limit, before=before
+    )
+    return NamedSearchPage(page=page, rooms=room_labels(session=session, slugs=(m.room for m in page.results)))
 
 
 def query_words(query: str) -> list[str]:

@@ -1,6 +1,6 @@
 """A search result's text (chat_ui/search_marks.py): the words marked as the search matches them,
 the text escaped, an excerpt around the first match; and the rooms of a page of results named in one
-query (services/room_names.py), on SQLite and PostgreSQL."""
+query (services/room_names.py, services/search.search_named), on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event
 from sqlmodel import Session
 
-from chat_ui.search_marks import EXCERPT_CHARS, excerpt_html, match_spans, query_words, when
+from chat_ui.search_marks import EXCERPT_CHARS, excerpt_html, marked_words, match_spans, when
 from services import guests, messages, rooms
-from services.room_names import RoomLabel, room_labels, search_named
+from services.room_names import RoomLabel, room_labels
+from services.search import search_named
 
 
 def test_every_word_is_marked_ignoring_case_and_the_last_as_a_prefix() -> None:
@@ -20,7 +21,7 @@ def test_every_word_is_marked_ignoring_case_and_the_last_as_a_prefix() -> None:
 
 
 def test_words_are_the_searchs_own_and_accents_do_not_matter() -> None:
-    assert query_words("café, CAFE!  snake_case") == ["cafe", "snake", "case"]
+    assert marked_words("café, CAFE!  snake_case") == ["cafe", "snake", "case"]
     assert excerpt_html("Un Café au lait", "cafe") == "Un <mark>Café</mark> au lait"
     assert excerpt_html("my_var here", "var") == "my_<mark>var</mark> here"  # "_" separates words
 
