@@ -16,7 +16,7 @@ from models.guest import Guest, GuestPublic
 from models.image import Image
 from models.message import Message
 from models.room import Room, RoomRemoval, RoomState, RoomUpdate
-from services import guests, rooms
+from services import guests, invites, rooms
 from services.audit import ADMIN, Actor, actor_name, record
 from services.database import run_after_commit, send_event_on_commit
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -124,8 +124,9 @@ def delete_room(*, session: Session, media: MediaStore, slug: str, by: Actor) ->
 
 
 def remove_guest_from_room(*, session: Session, slug: str, guest_id: int, by: Actor) -> RoomState:
-    """Take a guest out of a room: they can still read it, but not post in it or join it again;
-    their open views of it close."""
+    """Take a guest out of a room: they can still read a public one (a private one no more), but not
+    post in it or join it again; the invitation links they made to it end; their open views of it
+    close."""
     room = moderated_room(session, slug, by)
     if guest_id == room.owner_id:
         raise InvalidInput("the room's owner cannot be removed from it")
@@ -134,7 +135,10 @@ def remove_guest_from_room(*, session: Session, slug: str, guest_id: int, by: Ac
         session, RoomRemoval, room_id=room.id, guest_id=guest_id, removed_at=utcnow(), removed_by=actor_name(by)
     )
     rooms.remove_membership(session, room=room, guest_id=guest_id)
-    record(session, by=by, action="room.remove_guest", target=f"room:{slug}", detail=f"guest:{guest_id}")
+    assert room.id is not None
+    revoked = invites.revoke_invites_of(session, room_id=room.id, guest_id=guest_id)
+    detail = f"guest:{guest_id}" + (f"; {revoked} invitation links revoked" if revoked else "")
+    record(session, by=by, action="room.remove_guest", target=f"room:{slug}", detail=detail)
     send_event_on_commit(session, GuestRemoved(room=slug, guest_id=guest_id))
     return rooms.room_updated(session, room)
 

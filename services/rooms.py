@@ -33,7 +33,7 @@ from services import access
 from services.access import room_by_slug as room_by_slug
 from services.database import send_event_on_commit
 from services.errors import Conflict, Forbidden, InvalidInput
-from services.events import RoomCreated, RoomUpdated
+from services.events import MemberLeft, RoomCreated, RoomUpdated
 from services.guests import check_may_write
 from services.text import checked_text
 
@@ -235,9 +235,12 @@ def join_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
 
 
 def leave_room(*, session: Session, slug: str, guest_id: int) -> RoomState:
-    """Leave the room. Leaving a private room one is not in is NotFound: it cannot be seen."""
+    """Leave the room. Leaving a private room one is not in is NotFound: it cannot be seen. Leaving
+    a private room closes the guest's open views of it (MemberLeft): they may no longer read it."""
     room = access.readable_room(session, slug, guest_id)
     remove_membership(session, room=room, guest_id=guest_id)
+    if room.is_private:
+        send_event_on_commit(session, MemberLeft(room=room.slug, guest_id=guest_id))
     return room_updated(session, room)
 
 
@@ -255,7 +258,11 @@ def remove_membership(session: Session, *, room: Room, guest_id: int) -> None:
 
 
 def check_not_removed(session: Session, room: Room, guest_id: int) -> None:
+    """Forbidden for a guest a moderator removed; a public room stays readable to them, a private
+    one does not (reading it needs the membership they lost), so the words say which."""
     if session.get(RoomRemoval, (room.id, guest_id)) is not None:
+        if room.is_private:
+            raise Forbidden("you were removed from this room by a moderator")
         raise Forbidden("you were removed from this room by a moderator; you can still read it")
 
 
