@@ -154,6 +154,18 @@ class GuestRemoved(BaseModel):
         return (room_channel(self.room),)
 
 
+class MemberLeft(BaseModel):
+    """A guest left a private room (in another page, or through the API): their open views of it
+    close, since they may no longer read it. Not sent for a public room, which anyone may read."""
+
+    type: Literal["member.left"] = "member.left"
+    room: str  # slug
+    guest_id: int
+
+    def channels(self) -> tuple[str, ...]:
+        return (room_channel(self.room),)
+
+
 class Resync(BaseModel):
     """Never published: a feed hands this to its views when the bus reports a gap (a lost Redis
     connection, an overflowing queue), so that they reload what they may have missed."""
@@ -174,6 +186,7 @@ ChatEvent = (
     | RoomActivity
     | RoomDeleted
     | GuestRemoved
+    | MemberLeft
 )
 RoomEvent = Annotated[ChatEvent | Resync, Field(discriminator="type")]
 _adapter: TypeAdapter[RoomEvent] = TypeAdapter(RoomEvent)

@@ -11,6 +11,7 @@ token, joining, leaving, and a private room's image URLs by token and by the bro
 """
 
 import base64
+import contextlib
 import io
 import json
 import re
@@ -23,10 +24,13 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
+from models.audit import AuditEntry
 from models.room import Membership
-from services import access, guests, media, messages, rooms
+from services import access, guests, invites, media, messages, moderation, rooms
+from services.bus import EventBus
 from services.database import Database
-from services.errors import NotFound
+from services.errors import Forbidden, NotFound
+from services.events import MemberLeft, RoomEvent, decode, room_channel
 from services.media import LocalMediaStore
 from tests.support import unique
 
@@ -164,6 +168,95 @@ def test_after_leaving_a_private_room_it_is_gone_for_the_guest(session: Session)
         access.check_readable(session=session, slug=secret, reader_id=bo)
     with pytest.raises(NotFound):
         rooms.leave_room(session=session, slug=secret, guest_id=bo)  # leaving again: it cannot be seen
+
+
+async def test_leaving_a_private_room_closes_the_leavers_views_of_it_and_a_public_one_does_not(
+    db: Database, bus: EventBus
+) -> None:
+    """MemberLeft on the room's channel tells the leaver's other open pages to close; a public room
+    stays readable, so leaving it announces only the new member count."""
+    ada = await db.run(guests.create_guest, display_name="Ada")
+    bo = await db.run(guests.create_guest, display_name="Bo")
+    secret = await db.run(rooms.create_room, owner_id=ada.id, name="Secret", is_private=True)
+    lobby = await db.run(rooms.create_room, owner_id=ada.id, name="Lobby")
+    code = (await db.run(invites.create_invite, slug=secret.slug, by=ada.id, site="http://chat.test")).code
+    await db.run(invites.accept_invite, code=code, guest_id=bo.id)
+    await db.run(rooms.join_room, slug=lobby.slug, guest_id=bo.id)
+
+    async def heard_on_leaving(slug: str) -> list[RoomEvent]:
+        async with bus.subscribe(room_channel(slug)) as subscription:
+            await db.run(rooms.leave_room, slug=slug, guest_id=bo.id)
+            heard = [decode(await subscription.get(timeout=2))]
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    heard.append(decode(await subscription.get(timeout=0.3)))
+        return heard
+
+    private_events = await heard_on_leaving(secret.slug)
+    left = [event for event in private_events if isinstance(event, MemberLeft)]
+    assert [(event.room, event.guest_id) for event in left] == [(secret.slug, bo.id)]
+    assert json.loads(json.dumps(left[0].model_dump(mode="json"))) == {
+        "type": "member.left",
+        "room": secret.slug,
+        "guest_id": bo.id,
+    }
+    assert {event.type for event in private_events} == {"member.left", "room.updated"}
+    assert [event.type for event in await heard_on_leaving(lobby.slug)] == ["room.updated"]
+
+
+def test_a_removed_guests_invitation_links_end_with_the_removal(session: Session) -> None:
+    ada, bo, cy = make_guest(session, "Ada"), make_guest(session, "Bo"), make_guest(session, "Cy")
+    secret = make_room(session, ada, "Secret", private=True)
+    other = make_room(session, ada, "Other", private=True)
+    site = "http://chat.test"
+
+    def link(slug: str, by: int) -> str:
+        code = invites.create_invite(session=session, slug=slug, by=by, site=site).code
+        session.commit()
+        return code
+
+    invites.accept_invite(session=session, code=link(secret, ada), guest_id=bo)
+    invites.accept_invite(session=session, code=link(other, ada), guest_id=bo)
+    session.commit()
+    bos_links = [link(secret, bo), link(secret, bo)]
+    bos_other_link, adas_link = link(other, bo), link(secret, ada)
+
+    moderation.remove_guest_from_room(session=session, slug=secret, guest_id=bo, by=ada)
+    session.commit()
+    listed_codes = [i.code for i in invites.list_invites(session=session, slug=secret, by=ada, site=site)]
+    assert set(bos_links).isdisjoint(listed_codes) and adas_link in listed_codes
+    for code in bos_links:
+        with pytest.raises(NotFound) as refused:
+            invites.accept_invite(session=session, code=code, guest_id=cy)
+        assert refused.value.detail == invites.UNUSABLE
+    session.rollback()
+    assert invites.accept_invite(session=session, code=bos_other_link, guest_id=cy).joined, "another room's link"
+    assert invites.accept_invite(session=session, code=adas_link, guest_id=cy).joined
+    session.commit()
+    log = session.exec(select(AuditEntry).where(AuditEntry.action == "room.remove_guest")).all()
+    assert [entry.detail for entry in log] == [f"guest:{bo}; 2 invitation links revoked"]
+
+
+def test_a_removed_guest_is_told_they_can_still_read_a_public_room_but_not_a_private_one(session: Session) -> None:
+    ada, bo = make_guest(session, "Ada"), make_guest(session, "Bo")
+    secret = make_room(session, ada, "Secret", private=True)
+    lobby = make_room(session, ada, "Lobby")
+    code = invites.create_invite(session=session, slug=secret, by=ada, site="http://chat.test").code
+    invites.accept_invite(session=session, code=code, guest_id=bo)
+    rooms.join_room(session=session, slug=lobby, guest_id=bo)
+    session.commit()
+    for slug in (secret, lobby):
+        moderation.remove_guest_from_room(session=session, slug=slug, guest_id=bo, by=ada)
+        session.commit()
+
+    with pytest.raises(Forbidden) as private_refusal:
+        invites.accept_invite(session=session, code=code, guest_id=bo)
+    assert private_refusal.value.detail == "you were removed from this room by a moderator"
+    session.rollback()
+    with pytest.raises(Forbidden) as public_refusal:
+        rooms.join_room(session=session, slug=lobby, guest_id=bo)
+    assert public_refusal.value.detail == "you were removed from this room by a moderator; you can still read it"
+    session.rollback()
 
 
 def test_private_image_keys_name_their_room_and_public_ones_stay_as_they_were() -> None:
@@ -441,9 +534,17 @@ def test_a_private_rooms_images_are_served_to_its_members_only(api: httpx.Client
             assert refused.status_code == 404, "as an image that does not exist"
         assert fetch(api, url, headers=stranger).json() == missing.json()
 
+    cached = {url: fetch(api, url, headers=bo[0]).headers for url in urls}  # what bo's browser keeps
+    for url, headers in cached.items():
+        assert headers["cache-control"] == "private, no-cache", "asked again at every use"
+        again = {"If-None-Match": headers["etag"], "If-Modified-Since": headers["last-modified"]}
+        revalidated = fetch(api, url, headers={**bo[0], **again})
+        assert (revalidated.status_code, revalidated.content) == (304, b""), "a member's cached copy stays good"
     assert api.post(f"{API}/rooms/{slug}/leave", headers=bo[0]).status_code == 200
-    for url in urls:
+    for url, headers in cached.items():
         assert fetch(api, url, headers=bo[0]).status_code == 404, "a member who left cannot keep the URL"
+        again = {"If-None-Match": headers["etag"], "If-Modified-Since": headers["last-modified"]}
+        assert fetch(api, url, headers={**bo[0], **again}).status_code == 404, "nor their cached copy"
         assert fetch(api, url, headers=ada).status_code == 200
 
 
