@@ -118,6 +118,10 @@ class RoomCards:
         self._pages = 0
         self._loading = False
         self._early: dict[int, RoomPublic] = {}
+        # Rooms whose activity was looked up and answered NotFound (private rooms the visitor is
+        # not in, whose every message reaches every list): not asked again until an event says the
+        # visitor may now see the room, else each list would query every few seconds forever.
+        self._unseen: set[str] = set()
         self._column = ui.column().classes("w-full gap-2 sm:gap-3").props("data-testid=room-list").mark("room-list")
         self._footer = ui.column().classes("w-full items-center")
 
@@ -157,6 +161,7 @@ class RoomCards:
         they joined elsewhere (an invitation in another tab) comes, in its place."""
         if self._floor is None and not self._complete:  # the first page, on its way, has them
             return
+        self._unseen.difference_update(room.slug for room in mine)
         gone = [room_id for room_id, room in self._known.items() if not self._visible(room)]
         come = [room for room in mine if room.is_private and room.id not in self._known and self._belongs(room)]
         for room_id in gone:
@@ -173,6 +178,8 @@ class RoomCards:
 
     async def apply(self, event: RoomEvent) -> None:
         if isinstance(event, RoomCreated | RoomUpdated):
+            if self._visible(event.room):  # the visitor joined it, or a deleted room's slug is reused
+                self._unseen.discard(event.room.slug)
             self._offer(event.room)
         elif isinstance(event, RoomActivity):
             await self._on_activity(event)
@@ -188,9 +195,14 @@ class RoomCards:
         if room is not None:
             self._offer(room.model_copy(update={"last_message_at": event.last_message_at}))
             return
+        if event.room in self._unseen:
+            return
         try:  # a room from further down the list: it comes to the top now
             fetched = await self._fetch(event.room)
-        except (NotFound, *DATABASE_DOWN):
+        except NotFound:
+            self._unseen.add(event.room)
+            return
+        except DATABASE_DOWN:
             return
         self._offer(fetched)
 
@@ -220,6 +232,7 @@ class RoomCards:
             self._drop(room_id)
         self._cursor, self._floor, self._complete, self._pages, self._loading = None, None, False, 0, False
         self._early.clear()
+        self._unseen.clear()  # a new start (a filter, a bus gap) asks again: memberships may have changed unheard
         self._footer.clear()
         await self.load_more()
 

@@ -10,6 +10,7 @@ token, joining, leaving, and a private room's image URLs by token and by the bro
 (In real Chromium: tests/test_browser_private.py.)
 """
 
+import asyncio
 import base64
 import contextlib
 import io
@@ -21,18 +22,23 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from nicegui import core
 from PIL import Image
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from models.audit import AuditEntry
+from models.base import utcnow
 from models.room import Membership
 from services import access, guests, invites, media, messages, moderation, rooms
 from services.bus import EventBus
 from services.database import Database
 from services.errors import Forbidden, NotFound
-from services.events import MemberLeft, RoomEvent, decode, room_channel
+from services.events import ROOMS_CHANNEL, MemberLeft, RoomActivity, RoomEvent, decode, room_channel
 from services.media import LocalMediaStore
 from tests.support import unique
+from tests.test_ui import UserFactory
+from tests.test_ui import users as users  # the fixture: simulated visitors of one app instance
 
 API = "/api/v1"
 
@@ -571,3 +577,33 @@ def test_a_public_rooms_images_are_served_to_anyone_as_before(api: httpx.Client)
         served = fetch(api, url)
         assert served.status_code == 200 and served.headers["content-type"].startswith("image/")
         assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+# The room list page, through NiceGUI's simulated User (the real app, on SQLite)
+
+
+async def test_the_room_list_asks_once_about_a_private_room_it_cannot_see(users: UserFactory) -> None:
+    """Every message anywhere reaches every room list (one channel for all rooms), private rooms'
+    too: a list that cannot see the room must not look it up again at every message."""
+    user = users()
+    await user.open("/")
+    await user.should_see(marker="room-list")
+    context = core.app.state.chat
+    ada = await context.db.run(guests.create_guest, display_name="Ada")
+    secret = await context.db.run(rooms.create_room, owner_id=ada.id, name="Secret", is_private=True)
+    lookups: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if secret.slug in str(parameters):
+            lookups.append(statement)
+
+    event.listen(context.db.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(5):
+            activity = RoomActivity(room=secret.slug, last_message_at=utcnow())
+            await context.bus.publish(ROOMS_CHANNEL, activity.model_dump(mode="json"))
+            await asyncio.sleep(0.3)
+    finally:
+        event.remove(context.db.engine, "before_cursor_execute", count)
+    assert len(lookups) == 1, lookups
+    await user.should_not_see("Secret")
