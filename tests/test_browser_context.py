@@ -310,6 +310,36 @@ def test_opening_far_back_leaves_the_room_unread_until_the_reader_reaches_the_ne
     expect(count).to_have_count(0, timeout=LIVE + 3_000)  # read at the live end, as the list shows live
 
 
+def test_a_link_near_the_newest_leaves_the_room_unread_until_the_reader_scrolls_to_the_bottom(
+    new_page: PageOpener, member: BrowserContext, ada: Api, bo: Api
+) -> None:
+    """The window around the message reaches the newest one, but the reader is at the marked
+    message, well above the bottom on a short screen: nothing below it is read yet."""
+    name = unique("Near")
+    slug = ada.room(name)
+    first = new_page(f"/rooms/{slug}", context=member)
+    send(first, "I am here")  # a member now, who has read everything
+    expect(first.get_by_test_id("message-text").last).to_have_text("I am here", timeout=LIVE)
+    first.close()
+    ids = seed(ada, bo, slug, 40)
+    rooms = new_page("/", context=member)
+    count = rooms.get_by_test_id("room-item").filter(has_text=name).get_by_test_id("unread-count")
+    expect(count).to_have_text(re.compile(r"^\d+$"))
+    unread = int(count.inner_text())
+    reader = member.new_page()
+    reader.set_default_timeout(10_000)
+    reader.set_viewport_size({"width": 1280, "height": 500})  # a short screen: the bottom is well below
+    reader.goto(f"/rooms/{slug}?message={ids[-20]}")
+    expect_in_view_and_marked(reader, ids[-20])
+    expect(row(reader, ids[-1])).to_have_count(1)  # the window reaches the newest message…
+    assert not in_list_view(reader, ids[-1])  # …which is out of view below
+    reader.wait_for_timeout(3_000)  # a page at the bottom marks read within a few seconds
+    expect(count).to_have_text(str(unread))
+    reader.get_by_test_id("message-list").evaluate(SCROLL_TO_BOTTOM)
+    reader.wait_for_function(AT_BOTTOM, timeout=LIVE)
+    expect(count).to_have_count(0, timeout=LIVE + 3_000)  # read once the reader is at the bottom
+
+
 # What it looks like
 
 

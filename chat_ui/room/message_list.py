@@ -296,7 +296,7 @@ class MessageList:
         divider = self._first_unread(window.messages, unread_after)
         self._divider_id = None if window.has_more and divider == window.messages[0].id else divider
         self._marked = message_id  # drawn with the rows
-        self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer)
+        self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer, at_bottom=False)
         self._bring_into_view(message_id)
 
     def _first_unread(self, messages: list[MessagePublic], unread_after: int | None) -> int | None:
@@ -400,7 +400,7 @@ class MessageList:
                 notify("The original message is no longer there.", type="warning")
                 return
             self._marked = message_id  # drawn with the rows
-            self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer)
+            self._show_window(window.messages, has_older=window.has_more, live=not window.has_newer, at_bottom=False)
         self._bring_into_view(message_id)
 
     def _bring_into_view(self, message_id: int) -> None:
@@ -557,8 +557,12 @@ class MessageList:
 
     # The view
 
-    def _show_window(self, messages: list[MessagePublic], *, has_older: bool, live: bool) -> None:
-        """Replace every row with these messages (oldest first)."""
+    def _show_window(
+        self, messages: list[MessagePublic], *, has_older: bool, live: bool, at_bottom: bool = True
+    ) -> None:
+        """Replace every row with these messages (oldest first). A window around a message (not
+        `at_bottom`) is seen at that message, maybe rows above the newest even when it reaches them:
+        nothing is read until the strips report the reader at the bottom."""
         self._generation += 1  # whatever was loading is now out of date
         self._busy = False
         self._rows.clear()
@@ -572,10 +576,11 @@ class MessageList:
         for chunk in self._chunks:
             self._render(chunk)
         self._at_live_edge = live
-        self._at_bottom = True
+        self._at_bottom = at_bottom
         newest = self._newest_id()
         if live:
             self._newest_announced = max(self._newest_announced, newest)
+        if live and at_bottom:
             self._read(newest)
         self._set_following()
         self._update_new_button()
