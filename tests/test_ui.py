@@ -16,6 +16,7 @@ from nicegui.testing.user_simulation import user_simulation
 
 from models.message import MessagePublic
 from services import guests, messages
+from services.database import Database
 from services.events import MessageCreated, room_channel
 from tests.support import ROOT, free_port
 
@@ -180,3 +181,28 @@ async def test_a_message_announced_late_takes_its_place_in_order(users: UserFact
             break
         await asyncio.sleep(0.1)
     assert rendered_ids(user) == [first.id, late.id, last.id]
+
+
+async def test_opening_a_room_finds_it_in_one_database_trip(
+    users: UserFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The room page checks that the visitor may read the room and loads it in one service call,
+    not a check and then a lookup (two worker-thread trips, two transactions, for every visit)."""
+    user = users()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test") as api:
+        token = (await api.post("/api/v1/guests", json={"display_name": "Ada"})).json()["token"]
+        created = await api.post("/api/v1/rooms", json={"name": "Trips"}, headers={"Authorization": f"Bearer {token}"})
+    slug = created.json()["slug"]
+    trips: list[str] = []
+    for name in ("run", "run_read"):
+        original = getattr(Database, name)
+
+        async def traced(self: Database, fn: Callable[..., object], /, _original=original, **kwargs: object) -> object:
+            if kwargs.get("slug") == slug:
+                trips.append(fn.__name__)
+            return await _original(self, fn, **kwargs)
+
+        monkeypatch.setattr(Database, name, traced)
+    await user.open(f"/rooms/{slug}")
+    await user.should_see(marker="room-title", retries=100)  # 10 s: a loaded machine is slow
+    assert trips == ["get_readable_room"]

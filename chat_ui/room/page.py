@@ -22,15 +22,15 @@ from chat_ui.room.sidebar import RoomSidebar
 from chat_ui.room.typing_indicator import TypingIndicator
 from models.base import ID_MAX
 from models.room import RoomState
-from services import access, reactions, rooms, unread
+from services import reactions, rooms, unread
 from services.errors import NotFound
 
 
 async def room_page(frame: PageFrame, slug: str, *, message: str | None = None) -> None:
     """The room; with `message` (?message=ID, a search result's link), opened at that message."""
     try:
-        await frame.context.db.run_read(access.check_readable, slug=slug, reader_id=frame.guest.id)
-        room = await frame.context.db.run(rooms.get_room, slug=slug)
+        # One trip: the room, or NotFound alike for a missing one and a private one not for us.
+        room = await frame.context.db.run_read(rooms.get_readable_room, slug=slug, reader_id=frame.guest.id)
     except NotFound:
         _not_found(slug)
         return
