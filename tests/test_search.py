@@ -115,6 +115,14 @@ def test_the_last_word_is_a_prefix_and_only_the_last(session: Session, ada: int,
     assert find(session, "archives") == [], "a prefix is shorter than the word, not longer"
 
 
+def test_text_without_spaces_is_one_word_per_run_as_the_readme_says(session: Session, ada: int, lobby: str) -> None:
+    """A limit, documented under "Search" in the README: no engine here segments CJK text."""
+    send(session, lobby, ada, "明日は東京都に行く")
+    assert find(session, "明日") == ["明日は東京都に行く"], "the start of the run, as the last word"
+    assert find(session, "東京") == [], "a word inside the run is not found"
+    assert find(session, "明日 行く") == [], "nor is a word before the last that is only part of a run"
+
+
 def test_punctuation_inside_text_separates_words(session: Session, ada: int, lobby: str) -> None:
     send(session, lobby, ada, "mail ada@example.org or see example.com/docs, node.js and snake_case; x<y then z>w")
     expected = [find(session, "mail")[0]]
