@@ -144,6 +144,37 @@ def test_a_member_sees_the_private_rooms_image_and_a_stranger_cannot_fetch_it(ne
         assert stranger.request.get(url).status == 404
 
 
+def test_leaving_a_private_room_in_another_tab_closes_it_here_and_a_public_room_stays_open(
+    new_page: PageOpener, ada: Api
+) -> None:
+    """A private room is no longer the leaver's to read: every page of theirs on it closes, with a
+    notice. A public room stays readable, so its other pages stay open and live."""
+    name = unique("Back room")
+    slug = private_room(ada, name)
+    here = new_page(invite_link(ada, slug))
+    expect(here.get_by_test_id("room-title")).to_have_text(name)
+    there = new_page(f"/rooms/{slug}", context=here.context)  # the same visitor's other tab
+    expect(there.get_by_test_id("room-title")).to_have_text(name)
+    there.get_by_test_id("leave-room-button").click()
+    expect(there.get_by_test_id("room-list")).to_be_attached()
+    expect(here.get_by_test_id("room-title")).to_have_count(0, timeout=5_000)
+    expect(here.get_by_test_id("room-list")).to_be_attached()
+    expect(here.locator(".q-notification").filter(has_text=f"You left {name}.")).to_be_visible()
+    expect(item(here, name)).to_have_count(0)
+
+    public = unique("Front room")
+    public_slug = ada.room(public)
+    here.goto(f"/rooms/{public_slug}")
+    there.goto(f"/rooms/{public_slug}")
+    send(there, "joining to leave")
+    expect(here.get_by_test_id("message-text").last).to_have_text("joining to leave", timeout=LIVE)
+    there.get_by_test_id("leave-room-button").click()
+    expect(there.get_by_test_id("room-list")).to_be_attached()
+    ada.say(public_slug, "still open here")
+    expect(here.get_by_test_id("message-text").last).to_have_text("still open here", timeout=LIVE)
+    expect(here.get_by_test_id("room-title")).to_have_text(public)
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("device", ["laptop", "phone"])
 def test_screenshots_of_private_rooms(browser: Browser, chat: AppProcess, ada: Api, scheme: str, device: str) -> None:

@@ -20,7 +20,7 @@ from chat_ui.room.reaction_picker import ReactionPicker
 from models.guest import GuestPublic
 from models.message import MessagePage, MessagePublic, MessageWindow
 from models.room import RoomState
-from services import guests, mentions, messages, moderation, reactions, rooms, typing
+from services import access, guests, mentions, messages, moderation, reactions, rooms, typing
 from services.database import DATABASE_DOWN
 from services.errors import NotFound, ServiceError
 from services.rate_limit import RateLimiter
@@ -40,12 +40,17 @@ class RoomActions:
         # The reader's own messages this page has seen (loaded or live, not deleted since): Up in
         # the empty composer edits the newest of them without asking the database to search.
         self._own_ids: set[int] = set()
+        self.leaving = False  # this page is leaving the room: it navigates away itself
 
     @property
     def is_owner(self) -> bool:
         return self.room.owner_id == self.me
 
     async def load_page(self, before: int | None, after: int | None) -> MessagePage:
+        """A page of the history; none once the reader may no longer read this private room (the
+        page then leaves: `still_readable`)."""
+        if not await self.still_readable():
+            return MessagePage(messages=[], has_more=False)
         db = self._context.db
         page = await db.run_read(messages.page_messages, room_slug=self.room.slug, before=before, after=after)
         for message in page.messages:
@@ -54,7 +59,9 @@ class RoomActions:
 
     async def load_around(self, message_id: int) -> MessageWindow | None:
         """The messages around one (a link to it, a reply's quote); None once it is gone (deleted,
-        or never this room's)."""
+        or never this room's), or the reader may no longer read this private room."""
+        if not await self.still_readable():
+            return None
         db = self._context.db
         try:
             window = await db.run_read(messages.page_around, room_slug=self.room.slug, around=message_id)
@@ -63,6 +70,20 @@ class RoomActions:
         for message in window.messages:
             self.note_message(message)
         return window
+
+    async def still_readable(self) -> bool:
+        """Whether the reader may still read the room; if not (a private room they left in another
+        page or through the API, or were removed from), the page leaves with a notice. A public
+        room costs nothing: anyone may read it, so only a private room's membership is asked."""
+        if not self.room.is_private:
+            return True
+        try:
+            await self._context.db.run_read(access.check_readable, slug=self.room.slug, reader_id=self.me)
+        except NotFound:
+            if not self.leaving:
+                self._frame.leave_with_notice(gone_words(self.room.name))
+            return False
+        return True
 
     def note_message(self, message: MessagePublic) -> None:
         if message.author.id == self.me:
@@ -238,9 +259,14 @@ class RoomActions:
         await attempt("The room", changing, failed="could not be locked" if locked else "could not be unlocked")
 
     async def leave(self) -> None:
+        # Marked first: leaving a private room also closes this page's view (MemberLeft), which
+        # must not navigate a second time (and lose the list's first load) when this one does.
+        self.leaving = True
         leaving = self._context.db.run(rooms.leave_room, slug=self.room.slug, guest_id=self.me)
         if await attempt("The room", leaving, failed="could not be left"):
             ui.navigate.to("/")
+        else:
+            self.leaving = False
 
     def row_actions(self) -> RowActions:
         """Owners delete any message and remove its author; everyone deletes their own."""
@@ -255,6 +281,12 @@ class RoomActions:
             react=self.open_picker,
             toggle_reaction=self.toggle_reaction,
         )
+
+
+def gone_words(room_name: str) -> str:
+    """Why a private room's page closed when the reader may no longer read it (they left it
+    elsewhere, or were removed): its own reason would tell nothing new, and a deletion looks the same."""
+    return f"You are no longer a member of {room_name}."
 
 
 async def attempt(

@@ -16,7 +16,7 @@ from nicegui import context as ui_context
 
 from chat_ui.notices import notify
 from chat_ui.page_frame import PageFrame
-from chat_ui.room.actions import RoomActions
+from chat_ui.room.actions import RoomActions, gone_words
 from chat_ui.room.composer import Composer
 from chat_ui.room.header import RoomHeader
 from chat_ui.room.message_list import MessageList
@@ -29,6 +29,7 @@ from services.errors import NotFound
 from services.events import (
     GuestRemoved,
     GuestRenamed,
+    MemberLeft,
     MessageCreated,
     MessageDeleted,
     MessageUpdated,
@@ -133,17 +134,23 @@ class LiveRoom:
             background_tasks.create(self.catch_up(), name="catch up after a bus gap", context=self._messages.container)
         elif isinstance(event, GuestRemoved) and event.guest_id == me:
             self._frame.leave_with_notice(f"You were removed from {room.name} by a moderator.")
+        elif isinstance(event, MemberLeft) and event.guest_id == me and not self._actions.leaving:
+            self._frame.leave_with_notice(f"You left {room.name}.", type="info")  # in another page, or the API
         elif isinstance(event, RoomDeleted):
             self._frame.leave_with_notice(f"{room.name} was deleted by a moderator.")
 
     async def catch_up(self) -> None:
         """Fetch what was missed from the database: the messages, and the room itself (renamed or
-        locked meanwhile; deleted: back to the list)."""
-        updates_before = self._room_updates
-        try:
-            current = await self._frame.context.db.run(rooms.get_room, slug=self._actions.room.slug)
+        locked meanwhile; deleted, or a private room the reader left meanwhile: back to the list)."""
+        updates_before, room = self._room_updates, self._actions.room
+        try:  # as cheap as get_room for a public room: its readability needs no query
+            current = await self._frame.context.db.run_read(
+                rooms.get_readable_room, slug=room.slug, reader_id=self._actions.me
+            )
         except NotFound:
-            self._frame.leave_with_notice(f"{self._actions.room.name} was deleted by a moderator.")
+            self._frame.leave_with_notice(
+                gone_words(room.name) if room.is_private else f"{room.name} was deleted by a moderator."
+            )
             return
         if self._room_updates == updates_before:  # else a newer room.updated arrived during the read
             self._show_room(current)
