@@ -1,6 +1,6 @@
 """GET /rooms/{slug}/export: a room's history as a zip, streamed while it is made (CONTRACT §7)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -16,17 +16,26 @@ router = APIRouter(tags=["export"])
 
 
 class ClosingStreamingResponse(StreamingResponse):
-    """A StreamingResponse that closes its generator when it ends, however it ends. Starlette stops
-    pulling from it when the client goes away, but leaves it suspended for the garbage collector
-    to close whenever it comes by: until then the export would hold its open file and its state."""
+    """A StreamingResponse that closes its generator when it ends, however it ends, then releases
+    the export's slot. Starlette stops pulling from it when the client goes away, but leaves it
+    suspended for the garbage collector to close whenever it comes by: until then the export would
+    hold its open file and its state (and, here, a slot). Released here rather than in the
+    generator, whose `finally` does not run if it is closed before it started."""
+
+    def __init__(self, *args: Any, slot: export.Slot, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slot = slot
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            close = getattr(self.body_iterator, "aclose", None)
-            if close is not None:
-                await close()
+            try:
+                close = getattr(self.body_iterator, "aclose", None)
+                if close is not None:
+                    await close()
+            finally:
+                self.slot.release()
 
 
 _ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
@@ -63,11 +72,12 @@ async def export_room(
     room; a private one, its members (a bearer token, or the browser's session cookie so that a
     page's download link works); to anyone else it is 404, as a room that does not exist.
     Deleted messages are left out. The zip is made while it is sent, in memory that does not grow
-    with the room."""
+    with the room. A server makes a few exports at once; past that it answers 503 with Retry-After."""
     room = await context.db.run_read(export.snapshot_room, slug=slug, reader_id=reader.id if reader else None)
+    slot = export.SLOTS.claim()  # after the room's check: whoever may not read it learns nothing more
     chunks = export.stream_export(db=context.db, media=context.media, room=room, fmt=fmt)
     headers = {
         "Content-Disposition": f'attachment; filename="{export.archive_name(room)}"',
         "Cache-Control": "no-store",  # a private room's history is nobody's to keep but the reader's
     }
-    return ClosingStreamingResponse(chunks, media_type="application/zip", headers=headers)
+    return ClosingStreamingResponse(chunks, media_type="application/zip", headers=headers, slot=slot)

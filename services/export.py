@@ -15,6 +15,12 @@ The export is the history at the moment it starts (`RoomSnapshot.last_id`): mess
 runs are not in it. One that is deleted while it runs may still be in the text, and its image then
 missing from `images/`. A client that goes away stops the work: the response stops pulling from
 `stream_export`, which is closed where it waits, between two steps.
+
+An export of a large room keeps a worker thread busy for seconds (100,000 messages: 9-17 s). So
+that exports cannot crowd out the pages: at most EXPORTS_AT_ONCE run at once in this process (a
+further one is refused at once with `Busy`, 503 and Retry-After: claim a `SLOTS` slot before the
+response starts), and each runs its steps on a CapacityLimiter of its own, never on anyio's
+default limiter that every `Database.run`/`run_read` of every page draws from.
 """
 
 import contextlib
@@ -26,7 +32,7 @@ from contextlib import aclosing
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import func
@@ -38,16 +44,58 @@ from models.message import Message
 from models.room import Room
 from services.access import readable_room
 from services.database import Database
+from services.errors import ServiceError
 from services.media import MediaStore
 from services.messages import PAGE_LIMIT_MAX, page_messages
 from services.transcript import FILE_NAMES, ExportFormat, RoomSnapshot, Transcript, image_file, transcript_for
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MESSAGE_PAGE = PAGE_LIMIT_MAX  # messages per read: page_messages' largest page
 IMAGE_PAGE = 200  # image messages per read, for the images' pass
 FILE_CHUNK = 256 * 1024  # bytes of an image file written per step
 FILE_MODE = 0o644 << 16  # rw-r--r--, so that unzip makes readable files
+EXPORTS_AT_ONCE = 2  # per app process: each keeps one worker thread busy while it runs
+BUSY_RETRY_AFTER = 60  # seconds: a large export takes a few dozen at most
+
+
+class Busy(ServiceError):
+    """EXPORTS_AT_ONCE exports are being made by this process already."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        self.retry_after = BUSY_RETRY_AFTER
+        super().__init__("the server is making other exports at the moment; try again in a minute")
+
+
+class ExportSlots:
+    """How many exports run at once in this process. Claimed and released on the event loop only,
+    so a plain count is enough."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.taken = total, 0
+
+    def claim(self) -> "Slot":
+        if self.taken >= self.total:
+            raise Busy()
+        self.taken += 1
+        return Slot(self)
+
+
+class Slot:
+    def __init__(self, slots: ExportSlots) -> None:
+        self._slots: ExportSlots | None = slots
+
+    def release(self) -> None:
+        """Once, however often it is called."""
+        if self._slots is not None:
+            self._slots.taken -= 1
+            self._slots = None
+
+
+SLOTS = ExportSlots(EXPORTS_AT_ONCE)
 
 
 def snapshot_room(*, session: Session, slug: str, reader_id: int | None) -> RoomSnapshot:
@@ -79,37 +127,60 @@ async def stream_export(
     page_size: int = MESSAGE_PAGE,
 ) -> AsyncIterator[bytes]:
     """The zip's bytes, piece by piece. Nothing here runs on the event loop but the loop itself:
-    reading, rendering, deflating and file reads each run in a worker thread."""
-    archive = ZipStream()
+    reading, rendering, deflating and file reads each run in a worker thread, on this export's own
+    limiter (one step at a time, so one thread)."""
+    archive, work = ZipStream(), _Work()
     sent, finished = 0, False
     try:
-        for part in (_text_entry(db, archive, room, fmt, page_size), _image_entries(db, media, archive, room)):
+        for part in (
+            _text_entry(db, work, archive, room, fmt, page_size),
+            _image_entries(db, media, work, archive, room),
+        ):
             async with aclosing(part) as chunks:
                 async for chunk in chunks:
                     if chunk:
                         sent += len(chunk)
                         yield chunk
-        yield await anyio.to_thread.run_sync(archive.finish)
+        yield await work.run(archive.finish)
         finished = True
     finally:
         if not finished:  # the client went away, or a read failed (the server logs that too)
-            log.info("the export of %r stopped after %d bytes, unfinished", room.slug, sent)
+            log.info(
+                "the export of %r stopped after %d bytes and %d pages read, unfinished", room.slug, sent, work.pages
+            )
             archive.abandon()
 
 
+class _Work:
+    """Runs one export's steps in a worker thread on a limiter of the export's own (see the module's
+    docstring), and counts the pages it read (messages or images), which the log tells."""
+
+    def __init__(self) -> None:
+        self.limiter = anyio.CapacityLimiter(1)
+        self.pages = 0
+
+    async def run(self, step: Callable[..., T], *args: object) -> T:
+        return await anyio.to_thread.run_sync(step, *args, limiter=self.limiter)
+
+    async def read(self, step: Callable[..., T]) -> T:
+        self.pages += 1
+        return await self.run(step)
+
+
 async def _text_entry(
-    db: Database, archive: "ZipStream", room: RoomSnapshot, fmt: ExportFormat, page_size: int
+    db: Database, work: _Work, archive: "ZipStream", room: RoomSnapshot, fmt: ExportFormat, page_size: int
 ) -> AsyncIterator[bytes]:
     """messages.json or messages.md, a page of messages at a time, oldest first."""
     transcript = transcript_for(fmt, room)
-    entry = await anyio.to_thread.run_sync(archive.open_text, FILE_NAMES[fmt], room.exported_at)
-    yield await anyio.to_thread.run_sync(entry.write, transcript.opening)
+    entry = await work.run(archive.open_text, FILE_NAMES[fmt], room.exported_at)
+    yield await work.run(entry.write, transcript.opening)
     after = 0
     while after < room.last_id:
-        step = partial(_write_page, db, room, transcript, entry, after=after, page_size=page_size)
-        chunk, after = await anyio.to_thread.run_sync(step)
+        chunk, after = await work.read(
+            partial(_write_page, db, room, transcript, entry, after=after, page_size=page_size)
+        )
         yield chunk
-    yield await anyio.to_thread.run_sync(entry.close, transcript.closing)
+    yield await work.run(entry.close, transcript.closing)
 
 
 def _write_page(
@@ -128,16 +199,16 @@ def _write_page(
 
 
 async def _image_entries(
-    db: Database, media: MediaStore, archive: "ZipStream", room: RoomSnapshot
+    db: Database, media: MediaStore, work: _Work, archive: "ZipStream", room: RoomSnapshot
 ) -> AsyncIterator[bytes]:
     """Each image once, in the order of its message, a piece of a file per step."""
     after = 0
     while after < room.last_id:
-        images = await db.run_read(image_page, room_slug=room.slug, after=after, last_id=room.last_id)
+        images = await work.read(partial(db.read, image_page, room_slug=room.slug, after=after, last_id=room.last_id))
         for message_id, key, sent_at in images:
             steps = archive.add_file(image_file(message_id, key), sent_at, partial(media.local_path, key))
             try:
-                while (chunk := await anyio.to_thread.run_sync(next, steps, None)) is not None:
+                while (chunk := await work.run(next, steps, None)) is not None:
                     yield chunk
             finally:
                 steps.close()  # the file, if the export stops half-way through it

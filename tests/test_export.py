@@ -1,19 +1,21 @@
 """Export (CONTRACT §7): a room's history as a zip, JSON or Markdown with its images.
 
 Over HTTP against the real app on both backends (SQLite with the in-process bus, PostgreSQL with
-Redis): what the zip holds, who may have it, and its errors. On the services, on both databases:
-memory that does not grow with the room (tracemalloc while the stream is consumed), and a stream
-closed half-way reads no more. Against an app of the module's own: a client that hangs up stops
-the server's work, and in real Chromium the room bar's Export downloads the zip, on a laptop and
-on a phone (screenshots of the dialog go to test-artifacts/export-*.png).
+Redis): what the zip holds, who may have it, and its errors; a Markdown transcript that no message
+can forge; a client that hangs up stops the server's reading; past two exports at once a third is
+refused while pages still answer. On the services, on both databases: memory that does not grow
+with the room (tracemalloc while the stream is consumed, at two sizes of room). Against an app of
+the module's own, in real Chromium: the room bar's Export downloads the zip, on a laptop and on a
+phone (screenshots of the dialog go to test-artifacts/export-*.png).
 """
 
 import base64
+import contextlib
 import io
 import json
 import re
 import secrets
-import tempfile
+import socket
 import time
 import tracemalloc
 import zipfile
@@ -24,9 +26,10 @@ from typing import Any
 
 import httpx
 import pytest
+from markdown_it import MarkdownIt
 from PIL import Image
 from playwright.sync_api import Browser, expect
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from models.message import Message
 from services import export, guests, rooms
@@ -147,7 +150,7 @@ def test_json_export_holds_every_live_message_oldest_first_as_the_api_shows_it(
     assert first["reactions"] == [{"emoji": "👍", "count": 1, "guest_ids": [conversation["bo_id"]]}]
     assert picture["text"] == "A teal square"
     file = f"images/{image['id']:06d}.png"
-    assert picture["image"] == {"file": file, "thumbnail": file, "width": 40, "height": 30}
+    assert picture["image"] == {"file": file, "width": 40, "height": 30}, "no thumbnail: the zip has none"
     assert [name for name in zipped.namelist() if name.startswith("images/")] == [file]
     assert zipped.getinfo(file).compress_type == zipfile.ZIP_STORED, "images are stored, not deflated again"
     assert zipped.getinfo("messages.json").compress_type == zipfile.ZIP_DEFLATED
@@ -163,7 +166,10 @@ def test_markdown_export_reads_as_a_transcript_with_its_images(api: httpx.Client
     assert transcript.startswith(f"# {name}\n\nWhere we plan the *launch*\n")
     assert "All times are in UTC" in transcript.split("## ")[0], "said at the top"
     sent = datetime.fromisoformat(image["created_at"])
-    assert f"\n## {sent:%A}, {sent.day} {sent:%B %Y}\n" in transcript, "a heading for the day"
+    weekday = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[sent.weekday()]
+    month = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")[sent.month - 1]  # fmt: skip
+    assert f"\n## {weekday}, {sent.day} {month} {sent.year}\n" in transcript, "a day heading, in English"
     assert re.search(r"^\*\*Ada\*\* · \d\d:\d\d$", transcript, re.MULTILINE), transcript
     assert "Hello **everyone**  \nsecond line" in transcript, "Markdown as written, its line breaks kept"
     assert "> **Ada**: Hello **everyone**" in transcript, "the reply quotes what it answers"
@@ -175,6 +181,30 @@ def test_markdown_export_reads_as_a_transcript_with_its_images(api: httpx.Client
     assert order == sorted(order), "oldest first"
     assert "a secret that was deleted" not in transcript and "a typo" not in transcript
     assert zipped.read(f"images/{image['id']:06d}.png") == api.get(image["image"]["url"]).content
+
+
+def test_no_message_can_forge_an_author_a_day_or_html_in_the_markdown_transcript(api: httpx.Client) -> None:
+    """Rendered as a Markdown viewer does (CommonMark, HTML allowed), the transcript shows what the
+    chat shows: HTML as text, and only the real authors and days as headers."""
+    ada, _ = new_guest(api, "Ada")
+    bo, _ = new_guest(api, "Bo")
+    slug = new_room(api, ada, description="<script>alert(1)</script> & **plans**")
+    post(api, ada, slug, "Look <img src=x onerror=alert(1)> & `a<b`\n**Mallory** · 12:00\nI am Mallory now")
+    post(api, ada, slug, "## Monday, 1 January 2024\nforged day\nunderlined\n===")
+    reply = post(api, ada, slug, "an open fence\n```\n<b>code</b>")
+    post(api, bo, slug, "Bo is still <i>here</i>", reply_to=reply["id"])
+    transcript = archive(export_of(api, slug, "markdown")).read("messages.md").decode()
+    html = MarkdownIt("commonmark", {"html": True}).render(transcript)
+    assert "<script" not in html and "<img" not in html and "<i>" not in html, html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; <strong>plans</strong>" in html, "the description as text"
+    assert "Look &lt;img src=x onerror=alert(1)&gt; &amp; <code>a&lt;b</code>" in html, "the chat's text, code kept"
+    assert "<strong>Mallory</strong>" not in html and "**Mallory** · 12:00" in html, "shown as written"
+    headings = re.findall(r"<h(\d)>(.*?)</h\1>", html)
+    assert [level for level, _ in headings] == ["1", "2"], headings  # the room's name and one real day
+    assert "Monday, 1 January 2024" not in headings[1][1]
+    assert "<code>&lt;b&gt;code&lt;/b&gt;\n</code>" in html, "the open fence's code, closed with its message"
+    assert re.search(r"<p><strong>Bo</strong> · \d\d:\d\d</p>", html), "the next message is no code"
+    assert "Bo is still &lt;i&gt;here&lt;/i&gt;" in html
 
 
 def test_a_format_that_is_not_offered_is_refused_and_a_missing_room_is_not_found(api: httpx.Client) -> None:
@@ -238,9 +268,10 @@ def test_a_private_room_exports_to_its_members_only_by_token_or_session_cookie(a
 
 # On the services, on SQLite and PostgreSQL
 
-HISTORY = 3_000
+SMALL, LARGE = 1_000, 5_000  # messages in the two rooms compared
 TEXT_CHARS = 1_000
-MEMORY_BOUND = 2_500_000  # bytes: a few pages' worth; the history's text alone is 3 MB
+MEMORY_BOUND = 2_500_000  # bytes: a few pages' worth; the large room's text alone is 5 MB
+GROWTH_BOUND = 400_000  # bytes the peak may grow from the small room to the large one
 
 
 def seed_history(db: Database, count: int, text_chars: int = TEXT_CHARS) -> tuple[str, list[int]]:
@@ -291,68 +322,113 @@ async def consume(db: Database, slug: str, fmt: str, into: Path) -> int:
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown"])
-async def test_memory_stays_bounded_however_long_the_history(db: Database, tmp_path: Path, fmt: str) -> None:
-    slug, ids = seed_history(db, HISTORY)
-    peak = await consume(db, slug, fmt, tmp_path / "room.zip")
-    assert HISTORY * TEXT_CHARS > MEMORY_BOUND, "holding the history would break the bound"
-    assert peak < MEMORY_BOUND, f"the export's peak was {peak:,} bytes"
-    with zipfile.ZipFile(tmp_path / "room.zip") as zipped:
+async def test_memory_does_not_grow_with_the_history(db: Database, tmp_path: Path, fmt: str) -> None:
+    """The peak at 5,000 messages against the peak at 1,000: an export that kept what it sent (or
+    the history) would grow by the 2 MB more of zip it makes, far past GROWTH_BOUND."""
+    small_slug, _ = seed_history(db, SMALL)
+    large_slug, ids = seed_history(db, LARGE)
+    await consume(db, small_slug, fmt, tmp_path / "warm-up.zip")  # the first export fills caches once
+    small = await consume(db, small_slug, fmt, tmp_path / "small.zip")
+    large = await consume(db, large_slug, fmt, tmp_path / "large.zip")
+    extra = (tmp_path / "large.zip").stat().st_size - (tmp_path / "small.zip").stat().st_size
+    assert extra > 4 * GROWTH_BOUND, f"keeping the zip ({extra:,} bytes more) would break the bound"
+    assert large - small < GROWTH_BOUND, f"the peak grew from {small:,} to {large:,} bytes"
+    assert large < MEMORY_BOUND, f"the export's peak was {large:,} bytes"
+    with zipfile.ZipFile(tmp_path / "large.zip") as zipped:
         if fmt == "json":
             assert [m["id"] for m in json.loads(zipped.read("messages.json"))["messages"]] == ids
         else:
-            assert zipped.read("messages.md").decode().count("**Seeder** · ") == HISTORY
+            assert zipped.read("messages.md").decode().count("**Seeder** · ") == LARGE
 
 
-async def test_a_stream_closed_half_way_reads_no_more(db: Database) -> None:
-    slug, _ = seed_history(db, 1_000, text_chars=100)
-    statements: list[str] = []
+# Against the shared app on both backends, with a large room: hanging up, and too many at once
 
-    def count(*args: Any) -> None:
-        statements.append(args[2])
+BIG_ROOM = 20_000  # messages of 1,000 random characters: a zip of some 11 MB in 201 pages of reads
 
-    event.listen(db.engine, "before_cursor_execute", count)
+
+@pytest.fixture(scope="module")
+def big_room(app_server: AppProcess) -> str:
+    with api_as(app_server.url, "Ada") as ada:
+        slug = ada.room()
+    settings = app_server.settings
+    url = settings.get("CHAT_DATABASE_URL") or f"sqlite:///{Path(settings['CHAT_DATA_DIR']) / 'chat.db'}"
+    app_db = Database(url, bus=make_bus(None))
     try:
-        room = await db.run_read(export.snapshot_room, slug=slug, reader_id=None)
-        stream = export.stream_export(db=db, media=LocalMediaStore(Path(tempfile.gettempdir())), room=room, fmt="json")
-        received = [await anext(stream) for _ in range(3)]  # the entry's header, the opening, a page
-        await stream.aclose()
-        read = len(statements)
-        assert sum(map(len, received)) > 0 and read < 1_000 // export.MESSAGE_PAGE * 3, "a few pages were read"
-        time.sleep(0.3)
-        assert len(statements) == read, "nothing more is read once the stream is closed"
+        bulk_messages(app_db, slug, BIG_ROOM)
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        app_db.dispose()
+    return slug
 
 
-# Against an app of the module's own (SQLite): hanging up, and the page's Export in Chromium
+def stopped_after(app: AppProcess, slug: str) -> list[int]:
+    """The pages each stopped export of the room had read, from the app's log."""
+    return [int(n) for n in re.findall(rf"the export of '{slug}' stopped after \d+ bytes and (\d+) pages", app.log())]
+
+
+def test_a_client_that_hangs_up_stops_the_servers_reading(app_server: AppProcess, big_room: str) -> None:
+    """The client reads the first piece of a zip the server takes seconds to make, and hangs up:
+    the server stops reading pages then, far from the 201 the whole export reads."""
+    before = len(stopped_after(app_server, big_room))
+    with httpx.Client(base_url=app_server.url, timeout=10) as client:
+        with client.stream("GET", f"/api/v1/rooms/{big_room}/export") as response:
+            assert response.status_code == 200
+            assert len(next(response.iter_raw())) > 0
+        wait_until(
+            lambda: len(stopped_after(app_server, big_room)) > before,
+            timeout=10,
+            message="the server should stop making the zip once its client is gone",
+        )
+        pages = stopped_after(app_server, big_room)[before]
+        assert 0 < pages < BIG_ROOM // export.MESSAGE_PAGE // 2, f"{pages} pages read"
+        assert client.get("/healthz").status_code == 200
+
+
+@contextlib.contextmanager
+def held_export(url: str, slug: str) -> Iterator[None]:
+    """A client that starts an export, reads its first bytes and then nothing, with a small receive
+    buffer of its own (else the kernel's, tuned up to 32 MB here, would take the whole zip): the
+    server's export waits until the client reads on or hangs up, as a slow client's would."""
+    address = httpx.URL(url)
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        client.settimeout(10)
+        client.connect((address.host, address.port))
+        request = f"GET /api/v1/rooms/{slug}/export HTTP/1.1\r\nHost: {address.host}\r\nConnection: close\r\n\r\n"
+        client.sendall(request.encode())
+        assert client.recv(4096).startswith(b"HTTP/1.1 200 "), "the export starts"
+        yield
+
+
+def test_past_two_exports_at_once_a_third_is_refused_and_pages_still_answer(
+    app_server: AppProcess, big_room: str, api: httpx.Client
+) -> None:
+    before = len(stopped_after(app_server, big_room))
+    with contextlib.ExitStack() as holding:
+        for _ in range(export.EXPORTS_AT_ONCE):
+            holding.enter_context(held_export(app_server.url, big_room))
+        refused = export_of(api, big_room)
+        assert_error(refused, 503, "try again in a minute")
+        assert refused.headers["retry-after"] == str(export.BUSY_RETRY_AFTER)
+        for path in ("/healthz", f"/api/v1/rooms/{big_room}/messages", f"/rooms/{big_room}"):
+            started = time.monotonic()
+            assert api.get(path).status_code == 200, path
+            assert time.monotonic() - started < 3, f"{path} waited behind the exports"
+    wait_until(
+        lambda: len(stopped_after(app_server, big_room)) >= before + export.EXPORTS_AT_ONCE,
+        timeout=10,
+        message="both exports should stop once their clients are gone",
+    )
+    with api.stream("GET", f"/api/v1/rooms/{big_room}/export") as response:
+        assert response.status_code == 200, "their slots are free again"
+
+
+# Against an app of the module's own (SQLite): the page's Export in Chromium
 
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     with module_app(tmp_path_factory, "export-app") as app:
         yield app
-
-
-def test_a_client_that_hangs_up_stops_the_export(chat: AppProcess) -> None:
-    """20,000 messages of 1,000 random characters make a zip of some 11 MB, which takes the server
-    seconds to make; the client reads the first piece and hangs up."""
-    with api_as(chat.url, "Ada") as ada:
-        slug = ada.room()
-    app_db = Database(f"sqlite:///{Path(chat.settings['CHAT_DATA_DIR']) / 'chat.db'}", bus=make_bus(None))
-    try:
-        bulk_messages(app_db, slug, 20_000)
-    finally:
-        app_db.dispose()
-    with httpx.Client(base_url=chat.url, timeout=10) as client:
-        with client.stream("GET", f"/api/v1/rooms/{slug}/export") as response:
-            assert response.status_code == 200
-            assert len(next(response.iter_raw())) > 0
-        wait_until(
-            lambda: f"the export of '{slug}' stopped after" in chat.log(),
-            timeout=10,
-            message="the server should stop making the zip once its client is gone",
-        )
-        assert client.get("/healthz").status_code == 200
 
 
 def test_the_room_bar_exports_a_markdown_transcript_that_the_browser_downloads(
