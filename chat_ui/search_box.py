@@ -14,6 +14,7 @@ replaces the header, the bar's menu opens it (`Header.open_search`).
 """
 
 import asyncio
+import logging
 from zoneinfo import ZoneInfo
 
 from nicegui import ui
@@ -26,9 +27,12 @@ from chat_ui.room.live import browser_timezone
 from chat_ui.search_results import RESULTS_CSS, SearchPanel
 from models.search import SEARCH_QUERY_MAX
 from services import access
+from services.database import DATABASE_DOWN
 from services.errors import NotFound, ServiceError
 from services.search import search_named
 
+log = logging.getLogger(__name__)
+SEARCH_DOWN = "Search is unavailable right now; please try again."
 SEARCH_PAUSE = 0.3  # s after the last keystroke
 SEARCH_MIN_CHARS = 2  # typed, before a pause searches (Enter searches any)
 
@@ -151,9 +155,11 @@ class SearchBox:
     # Searching
 
     async def search(self, *, more: bool = False) -> None:
-        """Ask for the box's query (or its next page), and show the answer unless a newer search
-        was started meanwhile."""
-        query, this_room = self.query, self._this_room
+        """Ask for the box's query (or the next page of the results shown: their query and scope,
+        whatever the box says by now), and show the answer unless a newer search was started meanwhile."""
+        if more and self._shown is None:
+            return
+        query, this_room = self._shown if more and self._shown is not None else (self.query, self._this_room)
         before = self._next_before if more else None
         self._asked += 1
         mine = self._asked
@@ -172,6 +178,11 @@ class SearchBox:
         except ServiceError as error:  # a blank or too long query; a room gone meanwhile
             if mine == self._asked:
                 notify(sentence(error.detail), type="warning")
+            return
+        except DATABASE_DOWN as error:
+            log.warning("search failed: %s", str(error).splitlines()[0])
+            if mine == self._asked:
+                notify(SEARCH_DOWN, type="negative")
             return
         finally:
             if mine == self._asked:

@@ -13,9 +13,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from chat_ui.search_box import SEARCH_DOWN
 from tests.pages import Api, api_as
-from tests.support import ROOT, AppProcess, module_app, unique
+from tests.support import ROOT, AppProcess, create_postgres_database, drop_postgres_database, module_app, unique
 from tests.test_accessibility import audit, explain
+from tests.test_cluster import allow_connections
 
 ARTIFACTS = ROOT / "test-artifacts"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -165,6 +167,45 @@ def test_more_results_loads_older_pages_without_repeating_any(context: BrowserCo
     expect(results).to_have_count(25)
     assert ids_of(results) == sorted(sent, reverse=True), "every match once, newest first"
     expect(more).to_be_hidden()
+
+
+def test_more_results_pages_on_the_results_shown_not_what_the_box_says_now(context: BrowserContext, ada: Api) -> None:
+    token = word()
+    slug = ada.room()
+    sent = [ada.say(slug, f"{token} number {n}") for n in range(25)]
+    page = page_of(context)
+    results = search(page, token)
+    expect(results).to_have_count(20)
+    page.get_by_test_id("search-input").fill("y")  # too short to search by itself: the results stay
+    page.wait_for_timeout(PAUSE_CHECK * 1000)
+    expect(results).to_have_count(20)
+    page.get_by_test_id("search-more").click()
+    expect(results).to_have_count(25)
+    assert ids_of(results) == sorted(sent, reverse=True), "the next page of the results shown, not of 'y'"
+
+
+def test_a_database_outage_during_a_search_gets_a_notice(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An app of its own on PostgreSQL, whose database stops taking connections for a while."""
+    database_url = create_postgres_database()
+    try:
+        with module_app(tmp_path_factory, "search-outage", CHAT_DATABASE_URL=database_url) as app:
+            context = browser.new_context(base_url=app.url, **DESKTOP)  # type: ignore[arg-type]
+            try:
+                page = page_of(context)
+                expect(page.get_by_test_id("room-list")).to_be_attached()
+                allow_connections(database_url, False)
+                try:
+                    search(page, "anything")
+                    expect(page.get_by_text(SEARCH_DOWN)).to_be_visible(timeout=15_000)
+                    expect(page.get_by_test_id("search-input")).to_be_editable()
+                finally:
+                    allow_connections(database_url, True)
+            finally:
+                context.close()
+    finally:
+        drop_postgres_database(database_url)
 
 
 def test_no_match_says_so_and_a_refused_query_gets_a_notice(context: BrowserContext) -> None:
