@@ -21,6 +21,7 @@ from services.image_pool import ImageProcessor, ProcessImagePool, ThreadImagePro
 from services.media import LocalMediaStore, MediaStore
 from services.presence import Presence, make_presence
 from services.rate_limit import GuestAndAddressLimiter, NoLimit, RateLimiter, make_limiter
+from services.search_index import SearchIndexMerger
 from services.unread import ReadMarks
 
 
@@ -37,6 +38,7 @@ class AppContext:
     storage_secret: str
     presence: Presence  # who has each room open, on every instance (memory, or Redis with CHAT_REDIS_URL)
     read_marks: ReadMarks  # the pages' read positions, written in batches
+    search_index: SearchIndexMerger  # SQLite: merges the search index off the send path (idle on PostgreSQL)
     # Decodes uploads: prepare() gives the app a pool of worker processes (CHAT_IMAGE_WORKERS).
     images: ImageProcessor = field(default_factory=ThreadImageProcessor)
     limiter: RateLimiter = field(default_factory=NoLimit)  # per guest: use send_limiter(address)
@@ -55,10 +57,12 @@ class AppContext:
         await self.bus.start()
         await self.presence.start()
         await self.read_marks.start()
+        await self.search_index.start()
         await anyio.to_thread.run_sync(self.images.start)  # starts the fork server: not on the loop
 
     async def stop(self) -> None:
         self.images.stop()
+        await self.search_index.stop()
         await self.read_marks.stop()  # the last marks are written, their events published
         await self.presence.stop()  # this instance's viewers leave every list at once
         await self.bus.close()
@@ -94,6 +98,7 @@ def prepare(settings: Settings, *, port: int) -> AppContext:
             db=db, instance_id=instance_id, redis_url=settings.redis_url, prefix=settings.redis_prefix
         ),
         read_marks=ReadMarks(db),
+        search_index=SearchIndexMerger(db),
         instance_id=instance_id,
         images=ProcessImagePool(settings.image_workers),
         limiter=make_limiter(
