@@ -23,8 +23,8 @@ from chat_ui.forms import sentence
 from chat_ui.layout import PHONE_MAX
 from chat_ui.notices import notify
 from chat_ui.page_frame import PageFrame
-from chat_ui.room.live import browser_timezone
 from chat_ui.search_results import RESULTS_CSS, SearchPanel
+from chat_ui.timezone import browser_timezone
 from models.search import SEARCH_QUERY_MAX
 from services import access
 from services.database import DATABASE_DOWN

@@ -265,12 +265,7 @@ def messages_by_ids(*, session: Session, ids: Sequence[int]) -> list[MessagePubl
         return []
     query = _live_messages().add_columns(col(Room.slug).label("room_slug")).join(Room, col(Room.id) == Message.room_id)
     by_id = {row.id: row for row in session.execute(query.where(col(Message.id).in_(ids))).all()}
-    found = [by_id[message_id] for message_id in ids if message_id in by_id]
-    reactions, mentions = _reactions(session, [row.id for row in found]), _mentions(session, [row.id for row in found])
-    return [
-        _row_message(row.room_slug, row, reactions=reactions.get(row.id, ()), mentions=mentions.get(row.id, ()))
-        for row in found
-    ]
+    return _complete(session, None, [by_id[message_id] for message_id in ids if message_id in by_id])
 
 
 _Quoted = aliased(Message, name="quoted")
@@ -315,14 +310,17 @@ def _live_messages() -> Select:  # type: ignore[type-arg]
     )
 
 
-def _complete(session: Session, room_slug: str, rows: Sequence[Row]) -> list[MessagePublic]:  # type: ignore[type-arg]
+def _complete(session: Session, room_slug: str | None, rows: Sequence[Row]) -> list[MessagePublic]:  # type: ignore[type-arg]
     """The rows of _history_query as messages, with their reactions and mentions: two queries
-    for the whole page, never one per message."""
+    for the whole page, never one per message. Rows from several rooms (room_slug None) carry
+    their own room's slug as `room_slug`."""
     ids = [row.id for row in rows]
     reactions = _reactions(session, ids)
     mentions = _mentions(session, ids)
     return [
-        _row_message(room_slug, row, reactions=reactions.get(row.id, ()), mentions=mentions.get(row.id, ()))
+        _row_message(
+            room_slug or row.room_slug, row, reactions=reactions.get(row.id, ()), mentions=mentions.get(row.id, ())
+        )
         for row in rows
     ]
 

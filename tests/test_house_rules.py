@@ -24,7 +24,7 @@ PRODUCT = [path for layer in LAYERS for path in sorted((ROOT / layer).rglob("*.p
 
 # Every script the product sends to the browser, with why no Python API does it.
 ALLOWED_SCRIPTS = {
-    "chat_ui/room/live.py": [
+    "chat_ui/timezone.py": [
         # The reader's time zone, for message times: the server cannot know it.
         '"return Intl.DateTimeFormat().resolvedOptions().timeZone"',
     ],

@@ -18,7 +18,7 @@ from nicegui import ui
 from chat_ui.forms import sentence
 from chat_ui.notices import notify
 from chat_ui.page_frame import PageFrame
-from chat_ui.room.live import browser_timezone
+from chat_ui.timezone import browser_timezone
 from models.base import utcnow
 from models.invite import InviteListed, InvitePublic
 from models.room import RoomState

@@ -9,7 +9,6 @@ have been missed from the database.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nicegui import background_tasks, ui
 from nicegui import context as ui_context
@@ -21,6 +20,7 @@ from chat_ui.room.composer import Composer
 from chat_ui.room.header import RoomHeader
 from chat_ui.room.message_list import MessageList
 from chat_ui.room.typing_indicator import TypingIndicator
+from chat_ui.timezone import browser_timezone
 from models.message import MessagePage
 from models.room import RoomState
 from services import rooms
@@ -189,13 +189,3 @@ async def first_page(load: Callable[[int | None, int | None], Awaitable[MessageP
         if notice is not None:
             notice.dismiss()
         return page
-
-
-async def browser_timezone() -> ZoneInfo:
-    """Times are shown in the reader's own zone; UTC if the browser does not say."""
-    try:
-        # One of the three allowed reads of a browser fact (tests/test_no_javascript.py).
-        name = await ui.run_javascript("return Intl.DateTimeFormat().resolvedOptions().timeZone", timeout=3)
-        return ZoneInfo(str(name))
-    except (TimeoutError, ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
