@@ -143,7 +143,9 @@ def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[
     async def announce() -> None:
         await context.start()
         log.info("start-up", extra={"url": f"http://{host}:{port}", "database": context.db.dialect})
-        print(f"Chat is serving on http://{host}:{port}", flush=True)
+        # One write, newline included: print() writes the line and its end separately, and a log
+        # line from another thread could land in between (tests read the URL from this line).
+        print(f"Chat is serving on http://{host}:{port}\n", end="", flush=True)
 
     async def stop() -> None:
         log.info("shutdown")

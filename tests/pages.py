@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -80,6 +81,14 @@ class Api:
         response = self.client.post(f"/api/v1/rooms/{slug}/messages", json=body, headers=self.auth)
         assert response.status_code == 201, response.text
         return int(response.json()["id"])
+
+    def wait_until_nobody_has_open(self, slug: str, timeout: float = 15.0) -> None:
+        """Until no page has the room open: the server has seen every closed page go, and so a
+        page closed just now marks nothing read that arrives after this returns."""
+        deadline = time.monotonic() + timeout
+        while self.client.get(f"/api/v1/rooms/{slug}/presence", headers=self.auth).json()["online"]:
+            assert time.monotonic() < deadline, f"a page still has {slug} open after {timeout} s"
+            time.sleep(0.1)
 
     def close(self) -> None:
         self.client.close()
