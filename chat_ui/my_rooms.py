@@ -54,6 +54,7 @@ class MyRooms:
         self._title = title
         self.rooms: list[RoomState] = []
         self._unread: dict[str, int] = {}
+        self._loaded = False  # the rooms have been read once: membership is known
         self._listening: set[str] = set()
         self._listeners: list[Callable[[], None]] = []
         self._shown_title: str | None = None
@@ -101,9 +102,11 @@ class MyRooms:
             return
         if not self._client.has_socket_connection:  # a page left behind (reconnect grace) reads nothing
             return
+        if self._loaded and not self.is_member(self._current):  # a visitor who has not joined: no position
+            return
         self._read_here = message_id
         # Noted even before the rooms are loaded (the history shows first); a non-member's mark is
-        # dropped when the batch is written.
+        # then dropped when the batch is written, without a query of its own.
         self._frame.context.app.read_marks.note(self._me, self._current, message_id)
         if not self.is_member(self._current):
             return
@@ -185,6 +188,7 @@ class MyRooms:
             log.warning("cannot load a visitor's rooms: %s", str(error).splitlines()[0])
             return
         self.rooms = rooms
+        self._loaded = True
         self._unread = {room.slug: room.unread or 0 for room in rooms}
         if self._current in self._unread and self._read_here:  # marks of this page not written yet
             here = len([i for i in self._arrived_here if i > self._read_here])

@@ -37,19 +37,38 @@ def mark_read(*, session: Session, room_slug: str, guest_id: int, last_read_id: 
     assert room.id is not None
     if session.get(Membership, (room.id, guest_id)) is None:
         raise Forbidden("only members of a room have a read position in it: join it first")
-    _move_forward(session, room=room, guest_id=guest_id, last_read_id=last_read_id)
+    newest = _newest_id(session, room.id)
+    _move_forward(session, room=room, guest_id=guest_id, target=min(last_read_id, newest), newest=newest)
     state = room_state(session, room)
     return state.model_copy(update={"unread": _unread(session, room_id=room.id, guest_id=guest_id)})
 
 
 def apply_read_marks(*, session: Session, marks: dict[tuple[int, str], int]) -> int:
     """Move each (guest id, room slug) position forward to its id, in the caller's transaction;
-    non-members and unknown rooms are skipped. Returns how many positions moved."""
-    moved = 0
+    non-members and unknown rooms are skipped. Returns how many positions moved.
+
+    Per room, whatever the number of readers: one query for the room, one for its newest message
+    and one for the marked guests' memberships; then one UPDATE per position that moves (and a
+    count of what is still unread only when the position stops short of the newest message). A
+    busy room's hundreds of readers at the bottom cost a few queries a flush, not three each."""
+    by_room: dict[str, dict[int, int]] = {}
     for (guest_id, room_slug), message_id in marks.items():
-        room = session.exec(select(Room).where(Room.slug == room_slug)).first()
-        if room is not None and _move_forward(session, room=room, guest_id=guest_id, last_read_id=message_id):
-            moved += 1
+        by_room.setdefault(room_slug, {})[guest_id] = message_id
+    rooms = session.exec(select(Room).where(col(Room.slug).in_(by_room))).all()
+    moved = 0
+    for room in rooms:
+        assert room.id is not None
+        wanted = by_room[room.slug]
+        newest = _newest_id(session, room.id)
+        positions = session.exec(
+            select(Membership.guest_id, Membership.last_read_id).where(
+                col(Membership.room_id) == room.id, col(Membership.guest_id).in_(wanted)
+            )
+        ).all()
+        for guest_id, last_read_id in positions:
+            target = min(wanted[guest_id], newest)
+            if target > last_read_id and _move_forward(session, room=room, guest_id=guest_id, target=target, newest=newest):
+                moved += 1
     return moved
 
 
@@ -58,11 +77,11 @@ def my_rooms(*, session: Session, guest_id: int) -> list[RoomState]:
     return with_unread(session, rooms_of(session, guest_id=guest_id), reader_id=guest_id)
 
 
-def _move_forward(session: Session, *, room: Room, guest_id: int, last_read_id: int) -> bool:
-    """The one UPDATE: only forward, never past the room's newest message (ids are global, so a
-    position past it would swallow messages still to come). Queues ReadMarked when it moved."""
+def _move_forward(session: Session, *, room: Room, guest_id: int, target: int, newest: int) -> bool:
+    """The one UPDATE: only forward, to `target`, never past `newest`, the room's newest message
+    (ids are global, so a position past it would swallow messages still to come). Queues
+    ReadMarked when it moved, with what is still unread: nothing, at the newest message."""
     assert room.id is not None
-    target = min(last_read_id, _newest_id(session, room.id))
     result = session.exec(  # type: ignore[call-overload]
         update(Membership)
         .where(
@@ -74,7 +93,7 @@ def _move_forward(session: Session, *, room: Room, guest_id: int, last_read_id: 
     )
     if not result.rowcount:
         return False
-    unread = _unread(session, room_id=room.id, guest_id=guest_id)
+    unread = 0 if target >= newest else _unread(session, room_id=room.id, guest_id=guest_id)
     send_event_on_commit(session, ReadMarked(guest_id=guest_id, room=room.slug, last_read_id=target, unread=unread))
     return True
 

@@ -313,6 +313,37 @@ async def test_read_marks_are_written_once_for_many_notes(db: Database, bus: Eve
     assert await marks.flush() == 0  # nothing noted since
 
 
+async def test_a_flush_costs_a_few_queries_per_room_whatever_the_number_of_readers(db: Database) -> None:
+    """Hundreds of pages at the bottom of a busy room, most of them visitors who never joined: the
+    flush reads the room, its newest message and the readers' memberships once, and writes one
+    UPDATE per member whose position moves. (It read three rows per reader before.)"""
+    ada = await new_guest(db, "Ada")
+    slug, _ = await room_with_messages(db, ada, 0)
+    members = [await new_guest(db, f"Member {n}") for n in range(3)]
+    visitors = [await new_guest(db, f"Visitor {n}") for n in range(30)]
+    for member in members:
+        await db.run(rooms.join_room, slug=slug, guest_id=member.id)
+    sent = [await db.run(messages.send_message, room_slug=slug, author_id=ada.id, text=t) for t in "abc"]
+    marks = ReadMarks(db, interval=3600)
+    for reader in [*members, *visitors]:
+        marks.note(reader.id, slug, sent[-1].id)
+    marks.note(members[0].id, slug, sent[0].id)  # an older note changes nothing: positions only move forward
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert await marks.flush() == len(members)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert statements.count("UPDATE") == len(members), statements
+    assert statements.count("SELECT") <= 3, "the room, its newest message, the memberships: once for all readers"
+    mine = await db.run_read(unread.my_rooms, guest_id=members[1].id)
+    assert [(room.slug, room.unread) for room in mine] == [(slug, 0)]
+
+
 async def test_read_marks_survive_a_database_outage(db: Database) -> None:
     ada, bo = await new_guest(db, "Ada"), await new_guest(db, "Bo")
     slug, _ = await room_with_messages(db, ada, 0)
