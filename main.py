@@ -129,12 +129,14 @@ def serve(context, *, port: int, native: bool = False) -> None:  # type: ignore[
 
     import api
     import api.operations
+    import api.websocket_deflate
     import chat_ui
     from services import logs, metrics
 
     logs.configure(log_format=context.settings.log_format, instance=context.instance_id)
     log = logging.getLogger("chat")
     api.install(app, context)
+    api.websocket_deflate.install()  # the pages' sockets compress with 48 KiB of state, not 256
     api.operations.install(app, context, title="Chat API")  # /metrics, /docs, headers, cookies
     chat_ui.register(context)  # pages, and the open-views gauge of /metrics
     metrics.watch_pool(context.db.engine.pool)

@@ -81,7 +81,10 @@ LIST_CSS = """
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 """
 MAX_RENDERED = 200
-CHUNK_SIZE = 8  # messages per element: fewer elements per viewer, against resending a chunk's HTML
+CHUNK_SIZE = 8  # messages per element of history: fewer elements per viewer (each costs ~4 KB)
+# A live message re-sends its chunk's HTML to every viewer: chunks begun at the live end hold
+# fewer, so a delivery carries 2.5 rows on average instead of 4.5 (see docs/PERFORMANCE.md, #17).
+LIVE_CHUNK_SIZE = 4
 NEAR_EDGE_PX = 600  # the next page loads while the reader is still this far from the window's edge
 # The reader is away from the bottom while this strip is in view: from the history's top down to
 # 2 px above the bottom screenful (100cqh: the scroller's height, a size container). Its top lies
@@ -122,6 +125,7 @@ class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
     def __init__(self) -> None:
         super().__init__("div")
         self.messages: dict[int, MessagePublic] = {}
+        self.rows: list[str] = []  # the HTML of each message's row, as last shown
         self.html = ""
         self.mark("message-chunk")
 
@@ -142,6 +146,7 @@ class _Chunk(Element, default_classes="chat-chunk flex flex-col"):
         self.messages[message.id] = message
         if out_of_order:  # announced late (another instance): keep the rows in id order
             self.messages = dict(sorted(self.messages.items()))
+            self.rows = []  # not in step with the messages any more: rendered whole next time
 
     def show(self, html: str) -> None:
         if html != self.html:
@@ -326,7 +331,7 @@ class MessageList:
             if message.id > self._oldest_id() and self._chunk_with(message.id) is None:
                 self._insert(message)  # announced out of order (two instances): put it in its place
             return
-        self._append(message)
+        self._append(message, chunk_size=LIVE_CHUNK_SIZE)
         if self._at_bottom or own:
             self._read(message.id)
             self._trim_oldest()
@@ -684,18 +689,30 @@ class MessageList:
     def _chunk_with(self, message_id: int) -> _Chunk | None:
         return next((chunk for chunk in self._chunks if message_id in chunk.messages), None)
 
-    def _append(self, message: MessagePublic, *, render: bool = True) -> None:
-        """At the end: only the last chunk changes (a row depends on the one before, not after)."""
+    def _append(self, message: MessagePublic, *, render: bool = True, chunk_size: int = CHUNK_SIZE) -> None:
+        """At the end: only the last chunk changes (a row depends on the one before, not after),
+        and only its new row is rendered."""
         last = self._chunks[-1] if self._chunks else None
-        if last is None or len(last.messages) >= CHUNK_SIZE:
+        if last is None or len(last.messages) >= chunk_size:
             with self._rows:
                 last = _Chunk()
             self._chunks.append(last)
         last.put(message)
         if render:
-            self._render(last)
+            self._render_last_row(last)
         if len(self._chunks) == 1 and len(last.messages) == 1:  # an empty room's first message: "say hello" goes
             self._update_top()
+
+    def _render_last_row(self, chunk: _Chunk) -> None:
+        """A message appended to the chunk: its rows so far stay as they were, the new one is
+        added (the whole chunk is rendered when they are not known, or it was put out of order)."""
+        message = chunk.messages[chunk.last_id]
+        if len(chunk.rows) != len(chunk.messages) - 1 or len(chunk.messages) == 1:
+            self._render(chunk)
+            return
+        previous = list(chunk.messages.values())[-2]
+        chunk.rows.append(render_row(message, self._view(message, previous, datetime.now(self.timezone).date())))
+        chunk.show("".join(chunk.rows))
 
     def _prepend(self, messages: list[MessagePublic]) -> None:
         """An older page (oldest first), above everything shown. The row that was first keeps its
@@ -734,6 +751,7 @@ class MessageList:
         for message in chunk.messages.values():
             rows.append(render_row(message, self._view(message, previous, today)))
             previous = message
+        chunk.rows = rows
         chunk.show("".join(rows))
 
     def _view(self, message: MessagePublic, previous: MessagePublic | None, today: date) -> RowView:
