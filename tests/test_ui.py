@@ -94,7 +94,7 @@ def shown_texts(user: User) -> list[str]:
     """The texts of the rendered messages, oldest first. Rows are HTML inside chunk elements: the
     Markdown's own tags (<p>, <br>) dropped and user text unescaped, what was sent must come back."""
     with user:
-        html = "".join(chunk.props["innerHTML"] for chunk in ElementFilter(marker="message-chunk", local_scope=False))
+        html = "".join(chunk.html for chunk in ElementFilter(marker="message-chunk", local_scope=False))
     rows = sorted((int(id_), text) for id_, text in ROW.findall(html))
     return [unescape(TAG.sub("", text)).strip() for _, text in rows]
 
@@ -121,7 +121,7 @@ async def test_two_visitors_see_each_others_messages_live(users: UserFactory) ->
     # Escaped on the way into the page: the browser shows the characters, it does not make them bold.
     with bob:
         assert any(
-            "&lt;b&gt;not bold&lt;/b&gt;" in chunk.props["innerHTML"]
+            "&lt;b&gt;not bold&lt;/b&gt;" in chunk.html
             for chunk in ElementFilter(marker="message-chunk", local_scope=False)
         )
 
@@ -153,7 +153,7 @@ def rendered_ids(user: User) -> list[int]:
     if not chunks:
         return []
     in_page_order = chunks[0].parent_slot.children  # type: ignore[union-attr]
-    return [int(i) for chunk in in_page_order for i in re.findall(r'data-message-id="(\d+)"', chunk.props["innerHTML"])]
+    return [int(i) for chunk in in_page_order for i in re.findall(r'data-message-id="(\d+)"', chunk.html)]
 
 
 async def test_a_message_announced_late_takes_its_place_in_order(users: UserFactory) -> None:
