@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import event
 
+from chat_ui.room.presence_panel import LISTED_MAX, presence_html
 from models.guest import GuestPublic
 from services import guests, messages, moderation, rooms, typing, unread
 from services.audit import ADMIN
@@ -479,3 +480,15 @@ def test_typing_reaches_another_instance_and_presence_is_shared(api: httpx.Clien
     finally:
         pubsub.close()
         client.close()
+
+
+def test_a_crowded_room_lists_the_first_names_and_how_many_more() -> None:
+    """A thousand viewers must not send each other a thousand names at every arrival: the list
+    shows the first LISTED_MAX by name and says how many more are here."""
+    crowd = [GuestPublic(id=n, display_name=f"Guest {n:04d}") for n in range(LISTED_MAX + 50)]
+    html = presence_html(list(reversed(crowd)))
+    assert html.count('data-testid="presence-item"') == LISTED_MAX
+    assert "Guest 0000" in html and f"Guest {LISTED_MAX - 1:04d}" in html and f"Guest {LISTED_MAX:04d}" not in html
+    assert "and 50 more" in html
+    few = crowd[:3]
+    assert presence_html(few).count('data-testid="presence-item"') == 3 and "more" not in presence_html(few)

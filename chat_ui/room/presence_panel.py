@@ -12,7 +12,6 @@ the room's channel, which LiveRoom hands to `PresencePanel.show`.
 
 import asyncio
 import itertools
-from functools import lru_cache
 from html import escape
 
 from nicegui import context as ui_context
@@ -23,6 +22,9 @@ from models.guest import GuestPublic
 
 _panel_ids = itertools.count(1)
 UPDATE_INTERVAL = 0.5  # seconds: the most often a view redraws the list
+# Names listed; beyond them the list says how many more. A room of a thousand viewers would
+# otherwise send each of them ~250 KB of names at every change while it fills (#17).
+LISTED_MAX = 100
 
 
 CHIP_CSS = """
@@ -85,19 +87,33 @@ class PresencePanel:
             return
         self._count.content = f'{len(online)}<span class="chat-presence-word"> online</span>'
         self._chip.props["aria-label"] = f"{len(online)} online: who is here"
-        self._list.content = presence_html(tuple(online))
+        self._list.content = presence_html(online)
         self._cooling_down = True
         asyncio.get_running_loop().call_later(UPDATE_INTERVAL, self._apply)
 
 
-@lru_cache(maxsize=256)
-def presence_html(online: tuple[GuestPublic, ...]) -> str:
-    """The list as HTML, made once per process for every view (names escaped). Which item is the
-    reader's is marked by one CSS rule per page (see `you_css`), so the HTML stays shared."""
+def presence_html(online: list[GuestPublic]) -> str:
+    """The list as HTML, made once per process for every view: an event's list is decoded once and
+    the same object reaches every view (the last one is kept by identity; hashing hundreds of
+    guests per view would cost more than making the HTML). Which item is the reader's is marked by
+    one CSS rule per page (see `you_css`), so the HTML stays shared."""
+    global _last_rendered
+    if _last_rendered is not None and _last_rendered[0] is online:
+        return _last_rendered[1]
+    html = _presence_html(online)
+    _last_rendered = (online, html)  # the list is kept, so its identity cannot be reused meanwhile
+    return html
+
+
+_last_rendered: tuple[list[GuestPublic], str] | None = None
+
+
+def _presence_html(online: list[GuestPublic]) -> str:
     if not online:
         return '<div class="text-sm chat-muted px-4 py-1">Nobody is here right now.</div>'
+    listed = sorted(online, key=lambda guest: guest.display_name.casefold())[:LISTED_MAX]
     items = []
-    for guest in sorted(online, key=lambda guest: guest.display_name.casefold()):
+    for guest in listed:
         name = escape(guest.display_name)
         items.append(
             f'<div class="chat-presence-item" data-testid="presence-item" data-guest="g{guest.id}">'
@@ -105,6 +121,8 @@ def presence_html(online: tuple[GuestPublic, ...]) -> str:
             f'<span class="chat-presence-name" data-testid="presence-name">{name}</span>'
             '<span class="chat-presence-you">you</span><span class="chat-presence-dot"></span></div>'
         )
+    if len(online) > len(listed):
+        items.append(f'<div class="text-sm chat-muted px-4 py-1">and {len(online) - len(listed):,} more</div>')
     return "".join(items)
 
 
