@@ -67,7 +67,9 @@ def apply_read_marks(*, session: Session, marks: dict[tuple[int, str], int]) -> 
         ).all()
         for guest_id, last_read_id in positions:
             target = min(wanted[guest_id], newest)
-            if target > last_read_id and _move_forward(session, room=room, guest_id=guest_id, target=target, newest=newest):
+            if target > last_read_id and _move_forward(
+                session, room=room, guest_id=guest_id, target=target, newest=newest
+            ):
                 moved += 1
     return moved
 
