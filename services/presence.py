@@ -32,6 +32,7 @@ from models.guest import Guest, GuestPublic
 from services.database import DATABASE_DOWN, Database
 from services.errors import ServiceError
 from services.events import PresenceChanged, room_channel
+from services.periodic import Periodic
 
 log = logging.getLogger(__name__)
 TTL_SECONDS = 30.0
@@ -157,7 +158,14 @@ class Presence:
         self.ttl, self.heartbeat = ttl, heartbeat
         self._local: dict[str, Counter[int]] = {}  # room -> guest id -> open pages on this instance
         self._locks: dict[str, asyncio.Lock] = {}  # one room's enters and leaves take turns
-        self._task: asyncio.Task[None] | None = None
+        # Never dies on a failure: every entry of this instance would expire.
+        self._heartbeat = Periodic(
+            self.beat,
+            interval=heartbeat,
+            name="presence-heartbeat",
+            log=log,
+            failure="the presence heartbeat failed; carrying on",
+        )
 
     async def enter(self, room_slug: str, guest: GuestPublic) -> None:
         async with self._lock(room_slug):
@@ -197,15 +205,11 @@ class Presence:
         return listed
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._beat(), name="presence-heartbeat")
+        self._heartbeat.start()
 
     async def stop(self) -> None:
         """Take this instance's entries out at once (the others need not wait for them to expire)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._heartbeat.stop()
         rooms, self._local = self._local, {}
         for room_slug, pages in rooms.items():
             with self._logged("stopping"):
@@ -229,14 +233,6 @@ class Presence:
             _, dropped = await self.store.live(room_slug, now)
             if dropped:  # an instance stopped refreshing its entries: it crashed
                 await self._announce(room_slug)
-
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat)
-            try:
-                await self.beat()
-            except Exception:  # never let the heartbeat die: every entry here would expire
-                log.exception("the presence heartbeat failed; carrying on")
 
     async def _guest_ids(self, room_slug: str) -> tuple[set[int], int]:
         """The guests in the room, and how many expired entries were dropped on the way."""

@@ -8,13 +8,13 @@ write lock a few milliseconds at most. PostgreSQL needs none of this: the merger
 """
 
 import asyncio
-import contextlib
 import logging
 
 from sqlmodel import Session
 
 from models.search import SEARCH_INDEX_TABLE
 from services.database import Database
+from services.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +50,21 @@ class SearchIndexMerger:
         self.interval = interval
         self.pages = pages
         self.pause = pause
-        self._task: asyncio.Task[None] | None = None
+        # A round that fails (the database down, a locked file) is logged; the next one tries again.
+        self._rounds = Periodic(
+            self.merge,
+            interval=interval,
+            name="search-index-merger",
+            log=log,
+            failure="merging the search index failed",
+        )
 
     async def start(self) -> None:
         if self.db.dialect == "sqlite":
-            self._task = asyncio.create_task(self._run(), name="search-index-merger")
+            self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._rounds.stop()
 
     async def merge(self) -> int:
         """One round: steps until nothing is left to merge; how many steps merged something."""
@@ -70,11 +73,3 @@ class SearchIndexMerger:
             merged += 1
             await asyncio.sleep(self.pause)
         return merged
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.merge()
-            except Exception as error:  # the database down, a locked file: try again next round
-                log.warning("merging the search index failed, trying again later: %s", str(error).splitlines()[0])

@@ -11,8 +11,6 @@ messages of others after it are unread. It only ever moves forward. Two ways mov
 Either way, the guest's pages hear a ReadMarked on their guest channel with the new unread count.
 """
 
-import asyncio
-import contextlib
 import logging
 
 from sqlalchemy import func, update
@@ -23,6 +21,7 @@ from models.room import Membership, Room, RoomState
 from services.database import DATABASE_DOWN, Database, send_event_on_commit
 from services.errors import Forbidden
 from services.events import ReadMarked
+from services.periodic import Periodic
 from services.rooms import room_by_slug, room_state, rooms_of, unread_counts, with_unread
 
 log = logging.getLogger(__name__)
@@ -118,7 +117,10 @@ class ReadMarks:
         self.db = db
         self.interval = interval
         self._pending: dict[tuple[int, str], int] = {}
-        self._task: asyncio.Task[None] | None = None
+        # Never dies on a failure: read marks would silently stop being written.
+        self._flusher = Periodic(
+            self.flush, interval=interval, name="read-marks", log=log, failure="writing read marks failed"
+        )
 
     def note(self, guest_id: int, room_slug: str, message_id: int) -> None:
         """The guest has seen `message_id` in the room. Never blocks: it is written with the next flush."""
@@ -127,14 +129,10 @@ class ReadMarks:
             self._pending[key] = message_id
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="read-marks")
+        self._flusher.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._flusher.stop()
         await self.flush()
 
     async def flush(self) -> int:
@@ -149,14 +147,6 @@ class ReadMarks:
                 self._pending[key] = max(message_id, self._pending.get(key, 0))
             log.warning("read marks not saved, kept for the next try: %s", str(error).splitlines()[0])
             return 0
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.flush()
-            except Exception:  # never let the task die: read marks would silently stop
-                log.exception("writing read marks failed")
 
 
 # Added by U3 (the room page's unread divider); B2 owns the rest of this module.
