@@ -145,6 +145,9 @@ class MyRooms:
 
     def _on_message(self, message: MessagePublic) -> None:
         slug = message.room
+        if message.author.id == self._me and slug not in self._unread and self._loaded:
+            self._unread[slug] = 0  # posting joined them: a member from now on (the reload brings the room)
+            self._reload_soon()
         if slug not in self._unread or message.author.id == self._me:
             return  # the author's own read position moves to their message
         if slug == self._current:

@@ -169,7 +169,8 @@ def test_postgresql_has_nothing_to_merge(caplog: pytest.LogCaptureFixture) -> No
 
         with caplog.at_level(logging.WARNING):
             asyncio.run(run_for_a_while())
-        assert caplog.records == [], "no round runs on PostgreSQL: its index has no FTS5 table to merge"
+        warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+        assert warnings == [], "no round runs on PostgreSQL: its index has no FTS5 table to merge"
     finally:
         db.dispose()
         drop_postgres_database(url)
